@@ -1,0 +1,15 @@
+"""Tracking entities with the names and attributes of ``mlflow.entities``."""
+
+from asyncclient.entities.dataset import Dataset, DatasetInput, InputTag, RunInputs
+from asyncclient.entities.enums import LifecycleStage, RunStatus, SourceType, ViewType
+from asyncclient.entities.experiment import Experiment, ExperimentTag
+from asyncclient.entities.file_info import FileInfo
+from asyncclient.entities.metric import Metric, MetricWithRunId
+from asyncclient.entities.paged_list import PagedList
+from asyncclient.entities.run import Param, Run, RunData, RunInfo, RunTag
+
+__all__ = [
+    "Dataset", "DatasetInput", "Experiment", "ExperimentTag", "FileInfo", "InputTag", "LifecycleStage",
+    "Metric", "MetricWithRunId", "PagedList", "Param", "Run", "RunData", "RunInfo", "RunInputs",
+    "RunStatus", "RunTag", "SourceType", "ViewType",
+]
