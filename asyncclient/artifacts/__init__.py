@@ -1,0 +1,31 @@
+"""Artifact repositories: where run artifacts are stored, behind one small interface."""
+
+from __future__ import annotations
+
+from urllib.parse import urlparse
+
+from asyncclient.artifacts.base import ArtifactRepository
+from asyncclient.artifacts.local import LocalArtifactRepository, local_uri_to_path
+from asyncclient.artifacts.paths import validate_path_is_safe
+from asyncclient.exceptions import MlflowException
+
+__all__ = [
+    "ArtifactRepository", "LocalArtifactRepository", "get_artifact_repository", "local_uri_to_path",
+    "validate_path_is_safe",
+]
+
+
+def get_artifact_repository(artifact_uri: str) -> ArtifactRepository:
+    """The repository for a URI (MLflow's ``get_artifact_repository``): local paths and ``file:`` URIs.
+
+    Other schemes (``s3://``...) raise ``NOT_IMPLEMENTED`` until their repository is added here.
+    """
+    scheme = urlparse(artifact_uri).scheme
+    # One-letter "schemes" are Windows drive letters.
+    if scheme in ("", "file") or len(scheme) == 1:
+        return LocalArtifactRepository(artifact_uri)
+    raise MlflowException(
+        f"Artifact storage '{scheme}://' is not supported by this server yet (URI: {artifact_uri}). "
+        "Use a local folder for --artifacts-destination.",
+        error_code="NOT_IMPLEMENTED",
+    )

@@ -1,0 +1,186 @@
+"""``POST runs/log-batch``: MLflow's JSON batch, and the msgpack fast path for asyncclient clients.
+
+This is the ingest hot path: bodies are decoded with orjson / msgpack straight into entities, checks are
+per-item type tests, and the store call runs in the thread pool. Retries are safe: the store drops exact
+duplicate metric points and accepts an identical param re-log, so a replayed batch neither errors nor
+duplicates (MLflow equivalent: ``_log_batch`` in mlflow/server/handlers.py).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgpack
+from aiohttp import web
+
+from asyncclient.entities import Metric, Param, RunTag
+from asyncclient.exceptions import MlflowException
+from asyncclient.server.config import MSGPACK_MAX_METRICS_PER_BATCH, MSGPACK_MAX_PARAMS_TAGS_PER_BATCH
+from asyncclient.server.protocol import (
+    DOUBLE,
+    INT64,
+    JSON_CONTENT_TYPE,
+    check_content_type,
+    decode_json_body,
+    empty_response,
+    required,
+)
+from asyncclient.server.state import store_call
+from asyncclient.validation import validate_batch_limits
+
+MSGPACK_CONTENT_TYPE = "application/x-asyncclient-msgpack"
+
+routes = web.RouteTableDef()
+
+
+def _bad(message: str) -> MlflowException:
+    return MlflowException.invalid_parameter_value(message)
+
+
+def _field(item: dict, name: str, path: str) -> Any:
+    value = item.get(name)
+    if value is None or value == "":
+        raise _bad(f"Missing value for required parameter '{path}.{name}'. "
+                   "See the API docs for more information about request parameters.")
+    return value
+
+
+def _convert(convert, value: Any, path: str) -> Any:
+    try:
+        return convert(value)
+    except (ValueError, TypeError, OverflowError):
+        raise _bad(f"Invalid value {value!r} for parameter '{path}' supplied.") from None
+
+
+def _json_list(data: dict, name: str) -> list:
+    items = data.get(name)
+    if items is None:
+        return []
+    if not isinstance(items, list):
+        raise _bad(f"Invalid value for parameter '{name}' supplied: expected a list.")
+    return items
+
+
+def metrics_from_json(items: list) -> list[Metric]:
+    """MLflow ``Metric`` JSON objects -> entities; key, value and timestamp are required."""
+    out = []
+    append = out.append
+    for i, m in enumerate(items):
+        if type(m) is not dict:
+            raise _bad(f"Invalid value for parameter 'metrics[{i}]': expected an object.")
+        key = _field(m, "key", f"metrics[{i}]")
+        value = _field(m, "value", f"metrics[{i}]")
+        timestamp = _field(m, "timestamp", f"metrics[{i}]")
+        step = m.get("step", 0)
+        # Fast path: what every well-behaved client sends; the converters handle strings and "NaN".
+        if type(value) is not float:
+            value = _convert(DOUBLE, value, f"metrics[{i}].value")
+        if type(timestamp) is not int:
+            timestamp = _convert(INT64, timestamp, f"metrics[{i}].timestamp")
+        if type(step) is not int:
+            step = 0 if step is None else _convert(INT64, step, f"metrics[{i}].step")
+        if type(key) is not str:
+            raise _bad(f"Invalid value {key!r} for parameter 'metrics[{i}].key' supplied.")
+        append(Metric(key, value, timestamp, step))
+    return out
+
+
+def _pairs_from_json(items: list, name: str, cls: type) -> list:
+    out = []
+    for i, p in enumerate(items):
+        if type(p) is not dict:
+            raise _bad(f"Invalid value for parameter '{name}[{i}]': expected an object.")
+        key = _field(p, "key", f"{name}[{i}]")
+        value = p.get("value")
+        if value is None:
+            value = ""
+        if type(key) is not str or type(value) is not str:
+            raise _bad(f"Invalid value for parameter '{name}[{i}]': key and value must be strings.")
+        out.append(cls(key, value))
+    return out
+
+
+def decode_json_batch(body: bytes) -> tuple[str, list[Metric], list[Param], list[RunTag]]:
+    """A JSON ``LogBatch`` request -> (run_id, metrics, params, tags), within MLflow's batch limits."""
+    data = decode_json_body(body)
+    if "run_id" in data and "runId" in data:
+        raise _bad("Request specifies both 'run_id' and 'runId'; provide only one of them.")
+    run_id = data.get("run_id", data.get("runId"))
+    run_id = required({"run_id": run_id}, "run_id")
+    if type(run_id) is not str:
+        raise _bad(f"Invalid value {run_id!r} for parameter 'run_id' supplied.")
+    raw_metrics, raw_params, raw_tags = (_json_list(data, n) for n in ("metrics", "params", "tags"))
+    validate_batch_limits(raw_metrics, raw_params, raw_tags)
+    return (
+        run_id, metrics_from_json(raw_metrics),
+        _pairs_from_json(raw_params, "params", Param), _pairs_from_json(raw_tags, "tags", RunTag),
+    )
+
+
+def _msgpack_pairs(items: Any, name: str, cls: type) -> list:
+    if not isinstance(items, list):
+        raise _bad(f"msgpack log-batch: '{name}' must be a list of [key, value] pairs.")
+    if len(items) > MSGPACK_MAX_PARAMS_TAGS_PER_BATCH:
+        raise _bad(f"A batch logging request can contain at most {MSGPACK_MAX_PARAMS_TAGS_PER_BATCH} {name}. "
+                   f"Got {len(items)} {name}. Please split up the request into multiple requests.")
+    out = []
+    for i, p in enumerate(items):
+        if type(p) is not list or len(p) != 2 or type(p[0]) is not str or type(p[1]) is not str:
+            raise _bad(f"msgpack log-batch: {name}[{i}] must be [key: str, value: str], got {p!r}.")
+        out.append(cls(p[0], p[1]))
+    return out
+
+
+def decode_msgpack_batch(body: bytes) -> tuple[str, list[Metric], list[Param], list[RunTag]]:
+    """The asyncclient msgpack batch: ``{"run_id", "metrics": [[key, value, timestamp_ms, step]],
+    "params": [[key, value]], "tags": [[key, value]]}``, up to 10000 metrics and 1000 params / tags."""
+    try:
+        data = msgpack.unpackb(body, raw=False)
+    except Exception as e:  # msgpack raises several unrelated types for corrupt input
+        raise _bad(f"Malformed msgpack request body: {e}") from None
+    if not isinstance(data, dict):
+        raise _bad("msgpack log-batch: the body must be a map.")
+    run_id = data.get("run_id")
+    if not run_id or type(run_id) is not str:
+        raise _bad("Missing value for required parameter 'run_id'. "
+                   "See the API docs for more information about request parameters.")
+    raw_metrics = data.get("metrics") or []
+    if not isinstance(raw_metrics, list):
+        raise _bad("msgpack log-batch: 'metrics' must be a list of [key, value, timestamp, step].")
+    if len(raw_metrics) > MSGPACK_MAX_METRICS_PER_BATCH:
+        raise _bad(f"A batch logging request can contain at most {MSGPACK_MAX_METRICS_PER_BATCH} metrics. "
+                   f"Got {len(raw_metrics)} metrics. Please split up the request into multiple requests.")
+    metrics = []
+    append = metrics.append
+    for m in raw_metrics:
+        # One combined type test per point; the precise message is built only on failure.
+        try:
+            key, value, timestamp, step = m
+        except (TypeError, ValueError):
+            raise _bad(f"msgpack log-batch: a metric must be [key, value, timestamp, step], got {m!r}.") from None
+        tv = type(value)
+        if type(key) is not str or (tv is not float and tv is not int) or type(timestamp) is not int \
+                or type(step) is not int or timestamp < 0:
+            raise _bad(
+                f"msgpack log-batch: invalid metric {m!r}: key must be a string, value a number, "
+                "timestamp a non-negative integer (ms) and step an integer."
+            )
+        append(Metric(key, float(value) if tv is int else value, timestamp, step))
+    params = _msgpack_pairs(data.get("params") or [], "params", Param)
+    tags = _msgpack_pairs(data.get("tags") or [], "tags", RunTag)
+    return run_id, metrics, params, tags
+
+
+@routes.post("/runs/log-batch")
+async def log_batch(request: web.Request) -> web.Response:
+    """``POST runs/log-batch`` with a JSON body (MLflow) or a msgpack body (asyncclient) -> ``{}``."""
+    content_type = check_content_type(request, (JSON_CONTENT_TYPE, MSGPACK_CONTENT_TYPE))
+    body = await request.read()
+    if content_type == MSGPACK_CONTENT_TYPE:
+        run_id, metrics, params, tags = decode_msgpack_batch(body)
+    else:
+        run_id, metrics, params, tags = decode_json_batch(body)
+    # Even an empty batch goes to the store, which answers 404 / 400 for a missing or deleted run as MLflow does.
+    await store_call(request, "log_batch", run_id, metrics, params, tags)
+    return empty_response()
+

@@ -1,0 +1,74 @@
+"""``asyncclient server`` and ``asyncclient ui``: the equivalents of ``mlflow server`` and ``mlflow ui``."""
+
+from __future__ import annotations
+
+import click
+
+from asyncclient.server.config import DEFAULT_ARTIFACTS_DESTINATION, ServerConfig
+from asyncclient.server.runner import serve
+
+
+def _common_options(fn):
+    for option in reversed([
+        click.option("--backend-store-uri", envvar="MLFLOW_BACKEND_STORE_URI", default=None, metavar="URI",
+                     help="sqlite:///<file>, postgresql://user:pw@host:port/db or a folder. "
+                          "Default: the local ./mlruns store."),
+        click.option("--default-artifact-root", envvar="MLFLOW_DEFAULT_ARTIFACT_ROOT", default=None, metavar="URI",
+                     help="Artifact root of new experiments. Default: mlflow-artifacts:/ when serving artifacts, "
+                          "else next to the local store."),
+        click.option("--artifacts-destination", envvar="MLFLOW_ARTIFACTS_DESTINATION",
+                     default=DEFAULT_ARTIFACTS_DESTINATION, show_default=True, metavar="URI",
+                     help="Where proxied artifacts (mlflow-artifacts:/) are stored."),
+        click.option("--serve-artifacts/--no-serve-artifacts", envvar="MLFLOW_SERVE_ARTIFACTS", default=True,
+                     show_default=True, help="Serve the proxied artifact API (/api/2.0/mlflow-artifacts)."),
+        click.option("--host", "-h", envvar="MLFLOW_HOST", default="127.0.0.1", show_default=True),
+        click.option("--port", "-p", envvar="MLFLOW_PORT", default=5000, show_default=True, type=int),
+        click.option("--static-prefix", envvar="MLFLOW_STATIC_PREFIX", default="",
+                     help="A prefix for every route, e.g. /mlflow."),
+    ]):
+        fn = option(fn)
+    return fn
+
+
+@click.command("server")
+@_common_options
+@click.option("--artifacts-only", envvar="MLFLOW_ARTIFACTS_ONLY", is_flag=True, default=False,
+              help="Serve only the artifact API; tracking routes answer 503.")
+@click.option("--workers", "-w", envvar="MLFLOW_WORKERS", default=1, show_default=True, type=click.IntRange(1),
+              help="Worker processes sharing the port (SO_REUSEPORT). One process already serves many "
+                   "concurrent clients; add workers to use more cores.")
+@click.option("--access-log/--no-access-log", default=False, show_default=True,
+              help="Log every request (costs throughput).")
+def server(backend_store_uri, default_artifact_root, artifacts_destination, serve_artifacts, host, port,
+           static_prefix, artifacts_only, workers, access_log) -> None:
+    """Run the tracking server: MLflow's REST API (``mlflow server`` equivalent)."""
+    if artifacts_only and backend_store_uri:
+        raise click.UsageError("--backend-store-uri has no effect with --artifacts-only; remove one of them.")
+    if artifacts_only and not serve_artifacts:
+        raise click.UsageError("--artifacts-only needs --serve-artifacts.")
+    config = ServerConfig(
+        backend_store_uri=backend_store_uri, default_artifact_root=default_artifact_root,
+        artifacts_destination=artifacts_destination, serve_artifacts=serve_artifacts,
+        artifacts_only=artifacts_only, static_prefix=static_prefix,
+    )
+    _setup_logging()
+    serve(config, host=host, port=port, workers=workers, access_log=access_log)
+
+
+@click.command("ui")
+@_common_options
+def ui(backend_store_uri, default_artifact_root, artifacts_destination, serve_artifacts, host, port,
+       static_prefix) -> None:
+    """The tracking server over ./mlruns on 127.0.0.1:5000 (``mlflow ui`` equivalent)."""
+    config = ServerConfig(
+        backend_store_uri=backend_store_uri, default_artifact_root=default_artifact_root,
+        artifacts_destination=artifacts_destination, serve_artifacts=serve_artifacts, static_prefix=static_prefix,
+    )
+    _setup_logging()
+    serve(config, host=host, port=port, workers=1)
+
+
+def _setup_logging() -> None:
+    import logging
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")

@@ -1,0 +1,88 @@
+"""Running the app: one process, or N worker processes sharing the port through ``SO_REUSEPORT``.
+
+MLflow runs uvicorn with ``--workers`` for the same purpose. The server keeps no state outside the store,
+so any worker may answer any request; the kernel spreads connections over the workers.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import os
+import signal
+import sys
+import time
+
+from aiohttp import web
+
+from asyncclient.server.app import create_app, open_store
+from asyncclient.server.config import ServerConfig
+
+_log = logging.getLogger(__name__)
+
+# A worker that dies sooner than this after its start failed to start (e.g. the port is taken).
+_STARTUP_GRACE_S = 3.0
+
+
+def _serve_one(config: ServerConfig, host: str, port: int, reuse_port: bool, access_log: bool) -> None:
+    web.run_app(
+        create_app(config), host=host, port=port, reuse_port=reuse_port or None,
+        access_log=logging.getLogger("aiohttp.access") if access_log else None,
+        print=None, handle_signals=True,
+    )
+
+
+def serve(config: ServerConfig, host: str = "127.0.0.1", port: int = 5000, workers: int = 1,
+          access_log: bool = False) -> None:
+    """Serve until SIGINT/SIGTERM (``mlflow server`` equivalent)."""
+    if not config.artifacts_only:
+        # Create and migrate the database once, before any worker exists, so workers never race on it.
+        open_store(config).close()
+    where = f"http://{host}:{port}"
+    if workers <= 1:
+        print(f"asyncclient server listening on {where}", file=sys.stderr, flush=True)
+        _serve_one(config, host, port, False, access_log)
+        return
+    _supervise(config, host, port, workers, access_log, where)
+
+
+def _supervise(config: ServerConfig, host: str, port: int, workers: int, access_log: bool, where: str) -> None:
+    # fork: the children inherit the parsed config; nothing holding threads or connections exists yet.
+    ctx = multiprocessing.get_context("fork")
+    procs: dict[int, tuple[multiprocessing.process.BaseProcess, float]] = {}
+    stopping = False
+
+    def start(slot: int) -> None:
+        p = ctx.Process(target=_serve_one, args=(config, host, port, True, access_log),
+                        name=f"asyncclient-server-{slot}", daemon=False)
+        p.start()
+        procs[slot] = (p, time.monotonic())
+
+    def stop(signum, _frame) -> None:
+        nonlocal stopping
+        stopping = True
+        for p, _ in procs.values():
+            if p.is_alive():
+                os.kill(p.pid, signal.SIGTERM if signum == signal.SIGTERM else signal.SIGINT)
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    for slot in range(workers):
+        start(slot)
+    print(f"asyncclient server listening on {where} ({workers} workers)", file=sys.stderr, flush=True)
+
+    while procs:
+        time.sleep(0.2)
+        for slot, (p, started) in list(procs.items()):
+            if p.is_alive():
+                continue
+            p.join()
+            del procs[slot]
+            if stopping:
+                continue
+            if time.monotonic() - started < _STARTUP_GRACE_S:
+                _log.error("worker %d exited with code %s during startup; stopping", slot, p.exitcode)
+                stop(signal.SIGTERM, None)
+                raise SystemExit(1)
+            _log.warning("worker %d exited with code %s; restarting it", slot, p.exitcode)
+            start(slot)
