@@ -10,8 +10,17 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 
 from asyncclient.entities import (
-    DatasetInput, Experiment, ExperimentTag, Metric, MetricWithRunId, PagedList, Param, Run, RunInfo,
-    RunTag, ViewType,
+    DatasetInput,
+    Experiment,
+    ExperimentTag,
+    Metric,
+    MetricWithRunId,
+    PagedList,
+    Param,
+    Run,
+    RunInfo,
+    RunTag,
+    ViewType,
 )
 
 
@@ -99,5 +108,5 @@ class TrackingStore(ABC):
                     run_view_type: int = ViewType.ACTIVE_ONLY, max_results: int = 1000,
                     order_by: list[str] | None = None, page_token: str | None = None) -> PagedList[Run]: ...
 
-    def close(self) -> None:
+    def close(self) -> None:  # noqa: B027 - optional hook, not abstract
         """Release connections (engine.dispose())."""

@@ -1,0 +1,1 @@
+"""Alembic migrations for the tracking schema (``asyncclient db upgrade``)."""

@@ -1,0 +1,145 @@
+"""The tracking schema, declared once with SQLAlchemy Core (MLflow's ``mlflow/store/tracking/dbmodels``).
+
+Differences from MLflow's tables, each for speed:
+- metric keys are interned into ``metric_keys`` so the history rows carry a small integer, not a string;
+- ``metrics`` is keyed by (run, key, timestamp, step, value, is_nan): an exact duplicate point is an
+  ``ON CONFLICT DO NOTHING`` no-op and the key doubles as the history index (SQLite: WITHOUT ROWID, so the
+  history of one metric is stored contiguously);
+- ``latest_metrics`` is maintained by an upsert on ingest, so searching by metric never scans histories.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    PrimaryKeyConstraint,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+metadata = MetaData()
+
+experiments = Table(
+    "experiments", metadata,
+    Column("experiment_id", Integer, primary_key=True, autoincrement=True),
+    Column("name", String(500), nullable=False, unique=True),
+    Column("artifact_location", String(2000)),
+    Column("lifecycle_stage", String(32), nullable=False, server_default="active"),
+    Column("creation_time", BigInteger),
+    Column("last_update_time", BigInteger),
+)
+
+experiment_tags = Table(
+    "experiment_tags", metadata,
+    Column("experiment_id", Integer, ForeignKey("experiments.experiment_id"), nullable=False),
+    Column("key", String(250), nullable=False),
+    Column("value", Text),
+    PrimaryKeyConstraint("experiment_id", "key", name="experiment_tag_pk"),
+)
+
+runs = Table(
+    "runs", metadata,
+    Column("run_uuid", String(32), primary_key=True),
+    Column("experiment_id", Integer, ForeignKey("experiments.experiment_id"), nullable=False),
+    Column("run_name", String(250)),
+    Column("user_id", String(256)),
+    Column("status", String(20), nullable=False),
+    Column("start_time", BigInteger),
+    Column("end_time", BigInteger),
+    Column("deleted_time", BigInteger),
+    Column("lifecycle_stage", String(20), nullable=False),
+    Column("artifact_uri", String(2000)),
+    # search_runs filters by experiment and stage and orders by start_time DESC by default.
+    Index("idx_runs_experiment_stage_start", "experiment_id", "lifecycle_stage", "start_time"),
+)
+
+params = Table(
+    "params", metadata,
+    Column("run_uuid", String(32), ForeignKey("runs.run_uuid"), nullable=False),
+    Column("key", String(250), nullable=False),
+    Column("value", String(8000), nullable=False),
+    PrimaryKeyConstraint("run_uuid", "key", name="param_pk"),
+    Index("idx_params_key_value", "key", "value"),
+)
+
+tags = Table(
+    "tags", metadata,
+    Column("run_uuid", String(32), ForeignKey("runs.run_uuid"), nullable=False),
+    Column("key", String(250), nullable=False),
+    Column("value", String(8000)),
+    PrimaryKeyConstraint("run_uuid", "key", name="tag_pk"),
+    Index("idx_tags_key_value", "key", "value"),
+)
+
+metric_keys = Table(
+    "metric_keys", metadata,
+    Column("key_id", Integer, primary_key=True, autoincrement=True),
+    Column("key", String(250), nullable=False, unique=True),
+)
+
+metrics = Table(
+    "metrics", metadata,
+    Column("run_uuid", String(32), nullable=False),
+    Column("key_id", Integer, nullable=False),
+    Column("timestamp", BigInteger, nullable=False),
+    Column("step", BigInteger, nullable=False),
+    Column("value", Float(precision=53), nullable=False),
+    Column("is_nan", Boolean(create_constraint=False), nullable=False),
+    # The uniqueness that makes exact duplicate points no-ops, and the history index in one.
+    PrimaryKeyConstraint("run_uuid", "key_id", "timestamp", "step", "value", "is_nan", name="metric_pk"),
+    sqlite_with_rowid=False,
+)
+
+latest_metrics = Table(
+    "latest_metrics", metadata,
+    Column("run_uuid", String(32), nullable=False),
+    Column("key_id", Integer, nullable=False),
+    Column("value", Float(precision=53), nullable=False),
+    Column("timestamp", BigInteger, nullable=False),
+    Column("step", BigInteger, nullable=False),
+    Column("is_nan", Boolean(create_constraint=False), nullable=False),
+    PrimaryKeyConstraint("run_uuid", "key_id", name="latest_metric_pk"),
+    # A metric filter (key = k AND value > x) is answered from this index without touching runs.
+    Index("idx_latest_metrics_key_value", "key_id", "value"),
+)
+
+datasets = Table(
+    "datasets", metadata,
+    Column("dataset_uuid", String(36), primary_key=True),
+    Column("experiment_id", Integer, ForeignKey("experiments.experiment_id"), nullable=False),
+    Column("name", String(500), nullable=False),
+    Column("digest", String(36), nullable=False),
+    Column("dataset_source_type", String(36), nullable=False),
+    Column("dataset_source", Text, nullable=False),
+    Column("dataset_schema", Text),
+    Column("dataset_profile", Text),
+    UniqueConstraint("experiment_id", "name", "digest", name="uq_dataset_experiment_name_digest"),
+)
+
+inputs = Table(
+    "inputs", metadata,
+    Column("input_uuid", String(36), primary_key=True),
+    Column("source_type", String(36), nullable=False),
+    Column("source_id", String(36), nullable=False),
+    Column("destination_type", String(36), nullable=False),
+    Column("destination_id", String(36), nullable=False),
+    UniqueConstraint("source_type", "source_id", "destination_type", "destination_id", name="uq_input_edge"),
+    Index("idx_inputs_destination", "destination_type", "destination_id"),
+)
+
+input_tags = Table(
+    "input_tags", metadata,
+    Column("input_uuid", String(36), ForeignKey("inputs.input_uuid"), nullable=False),
+    Column("name", String(255), nullable=False),
+    Column("value", String(500), nullable=False),
+    PrimaryKeyConstraint("input_uuid", "name", name="input_tag_pk"),
+)
