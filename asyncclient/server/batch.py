@@ -25,8 +25,17 @@ from asyncclient.server.protocol import (
     empty_response,
     required,
 )
-from asyncclient.server.state import store_call
-from asyncclient.validation import validate_batch_limits
+from asyncclient.server.state import STORE, in_thread
+from asyncclient.store.base import TrackingStore
+from asyncclient.validation import (
+    MAX_ENTITIES_PER_BATCH,
+    MAX_METRICS_PER_BATCH,
+    MAX_PARAMS_TAGS_PER_BATCH,
+    param_value,
+    tag_value,
+    validate_batch_limits,
+    validate_key,
+)
 
 MSGPACK_CONTENT_TYPE = "application/x-asyncclient-msgpack"
 
@@ -171,6 +180,49 @@ def decode_msgpack_batch(body: bytes) -> tuple[str, list[Metric], list[Param], l
     return run_id, metrics, params, tags
 
 
+def _fits_one_store_call(metrics: list, params: list, tags: list) -> bool:
+    return (len(metrics) <= MAX_METRICS_PER_BATCH and len(params) <= MAX_PARAMS_TAGS_PER_BATCH
+            and len(tags) <= MAX_PARAMS_TAGS_PER_BATCH
+            and len(metrics) + len(params) + len(tags) <= MAX_ENTITIES_PER_BATCH)
+
+
+def _prevalidate(params: list[Param], tags: list[RunTag], metrics: list[Metric]) -> None:
+    # Everything the store would refuse about the content itself is refused here, before the first of
+    # several transactions, so a bad item cannot leave part of a request stored.
+    seen: dict[str, str] = {}
+    for p in params:
+        validate_key(p.key, "param")
+        param_value(p.key, p.value)
+        if seen.setdefault(p.key, p.value) != p.value:
+            raise _bad(f"Duplicate parameter keys have been submitted: ['{p.key}']. Please ensure the request "
+                       "contains only one param value per param key.")
+    for t in tags:
+        validate_key(t.key, "tag")
+        tag_value(t.key, t.value)
+    for m in metrics:
+        validate_key(m.key, "metric")
+
+
+def write_batch(store: TrackingStore, run_id: str, metrics: list[Metric], params: list[Param],
+                tags: list[RunTag]) -> None:
+    """``store.log_batch`` for a batch of any size up to the msgpack limits.
+
+    The store keeps MLflow's per-call limits (1000 metrics, 100 params, 100 tags); a larger msgpack batch is
+    written as consecutive store calls in MLflow's order (params, metrics, tags). Validation runs first, and
+    a retry of the whole request is harmless because every store write is idempotent.
+    """
+    if _fits_one_store_call(metrics, params, tags):
+        store.log_batch(run_id, metrics, params, tags)
+        return
+    _prevalidate(params, tags, metrics)
+    for i in range(0, len(params), MAX_PARAMS_TAGS_PER_BATCH):
+        store.log_batch(run_id, [], params[i:i + MAX_PARAMS_TAGS_PER_BATCH], [])
+    for i in range(0, len(metrics), MAX_METRICS_PER_BATCH):
+        store.log_batch(run_id, metrics[i:i + MAX_METRICS_PER_BATCH], [], [])
+    for i in range(0, len(tags), MAX_PARAMS_TAGS_PER_BATCH):
+        store.log_batch(run_id, [], [], tags[i:i + MAX_PARAMS_TAGS_PER_BATCH])
+
+
 @routes.post("/runs/log-batch")
 async def log_batch(request: web.Request) -> web.Response:
     """``POST runs/log-batch`` with a JSON body (MLflow) or a msgpack body (asyncclient) -> ``{}``."""
@@ -181,6 +233,6 @@ async def log_batch(request: web.Request) -> web.Response:
     else:
         run_id, metrics, params, tags = decode_json_batch(body)
     # Even an empty batch goes to the store, which answers 404 / 400 for a missing or deleted run as MLflow does.
-    await store_call(request, "log_batch", run_id, metrics, params, tags)
+    await in_thread(request, write_batch, request.app[STORE], run_id, metrics, params, tags)
     return empty_response()
 
