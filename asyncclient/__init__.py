@@ -1,3 +1,44 @@
-"""asyncclient: MLflow-compatible experiment tracking with a non-blocking, loss-free logging client."""
+"""asyncclient: MLflow-compatible experiment tracking with a non-blocking, loss-free logging client.
 
+``import asyncclient as mlflow`` runs MLflow fluent code unchanged; logging calls return in about a
+microsecond and a background worker delivers them in batches.
+"""
+
+from asyncclient import entities, tracking
+from asyncclient.entities import Experiment, Metric, Param, Run, RunInfo, RunStatus, RunTag, ViewType
+from asyncclient.exceptions import DeliveryError, MlflowException
+from asyncclient.fluent import (
+    ActiveRun,
+    active_run,
+    create_experiment,
+    delete_tag,
+    end_run,
+    flush,
+    flush_async_logging,
+    get_experiment,
+    get_experiment_by_name,
+    get_tracking_uri,
+    last_active_run,
+    log_metric,
+    log_metrics,
+    log_param,
+    log_params,
+    search_experiments,
+    set_experiment,
+    set_tag,
+    set_tags,
+    set_tracking_uri,
+    start_run,
+)
+from asyncclient.tracking import MlflowClient
+
+Client = MlflowClient
 __version__ = "0.1.0"
+
+__all__ = [
+    "ActiveRun", "Client", "DeliveryError", "Experiment", "Metric", "MlflowClient", "MlflowException", "Param",
+    "Run", "RunInfo", "RunStatus", "RunTag", "ViewType", "active_run", "create_experiment", "delete_tag",
+    "end_run", "entities", "flush", "flush_async_logging", "get_experiment", "get_experiment_by_name",
+    "get_tracking_uri", "last_active_run", "log_metric", "log_metrics", "log_param", "log_params",
+    "search_experiments", "set_experiment", "set_tag", "set_tags", "set_tracking_uri", "start_run", "tracking",
+]

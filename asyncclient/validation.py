@@ -40,7 +40,8 @@ _known_good_keys: set[str] = set()
 
 def bad_path_message(name: str) -> str | None:
     if name != posixpath.normpath(name) or name == "." or name.startswith("..") or name.startswith("/"):
-        return "Names may be treated as files in certain cases, and must not resolve to other names when treated as such. This name would resolve to %r" % posixpath.normpath(name)
+        return ("Names may be treated as files in certain cases, and must not resolve to other names when "
+                f"treated as such. This name would resolve to {posixpath.normpath(name)!r}")
     return None
 
 

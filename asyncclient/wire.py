@@ -9,8 +9,20 @@ from __future__ import annotations
 import math
 
 from asyncclient.entities import (
-    Dataset, DatasetInput, Experiment, ExperimentTag, FileInfo, InputTag, Metric, MetricWithRunId, Param,
-    Run, RunData, RunInfo, RunInputs, RunTag,
+    Dataset,
+    DatasetInput,
+    Experiment,
+    ExperimentTag,
+    FileInfo,
+    InputTag,
+    Metric,
+    MetricWithRunId,
+    Param,
+    Run,
+    RunData,
+    RunInfo,
+    RunInputs,
+    RunTag,
 )
 
 _SPECIAL_DOUBLES = {"NaN": math.nan, "Infinity": math.inf, "-Infinity": -math.inf}

@@ -1,0 +1,84 @@
+"""Settings: the tracking URI (as MLflow resolves it) and asyncclient's own knobs, from the environment.
+
+| variable                     | default | meaning                                                  |
+|------------------------------|---------|----------------------------------------------------------|
+| MLFLOW_TRACKING_URI          | ./mlruns| where runs go: http(s)://server, sqlite:///, postgresql://, a folder |
+| ASYNCCLIENT_BUFFER_MB        | 128     | ring size per process (≈4.6 M metric points at 128)      |
+| ASYNCCLIENT_FLUSH_INTERVAL   | 0.1     | seconds an entry may wait before its batch is sent       |
+| ASYNCCLIENT_MAX_IN_FLIGHT    | 4       | concurrent requests (one per run at a time)              |
+| ASYNCCLIENT_EXIT_TIMEOUT     | 30      | seconds to deliver at interpreter exit before giving up  |
+| ASYNCCLIENT_SPOOL_DIR        | /dev/shm/asyncclient-<uid> | where ring files live                 |
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+
+_tracking_uri: str | None = None
+DEFAULT_LOCAL_FOLDER = "mlruns"
+
+
+def set_tracking_uri(uri) -> None:
+    global _tracking_uri
+    uri = None if uri is None else str(uri)
+    _tracking_uri = uri
+    # Subprocesses inherit it, as with MLflow's set_tracking_uri.
+    if uri is None:
+        os.environ.pop("MLFLOW_TRACKING_URI", None)
+    else:
+        os.environ["MLFLOW_TRACKING_URI"] = uri
+
+
+def get_tracking_uri() -> str:
+    """The configured URI, or the local ./mlruns store as an absolute ``file://`` URI."""
+    return resolved_tracking_uri()
+
+
+def resolved_tracking_uri() -> str:
+    uri = _tracking_uri or os.environ.get("MLFLOW_TRACKING_URI") or ""
+    if not uri:
+        return "file://" + os.path.abspath(DEFAULT_LOCAL_FOLDER)
+    # Relative local paths are made absolute so a child process in another folder logs to the same place.
+    if uri.startswith("sqlite:///") and not uri.startswith("sqlite:////"):
+        return "sqlite:///" + os.path.abspath(uri[len("sqlite:///"):])
+    if uri.startswith("file:") and not uri.startswith("file:///") and not uri.startswith("file://"):
+        return "file://" + os.path.abspath(uri[len("file:"):])
+    if "://" not in uri and not uri.startswith(("databricks", "uc")):
+        return "file://" + os.path.abspath(uri)
+    return uri
+
+
+def family_id() -> str:
+    """Shared by a process and the children it starts (via the environment), for orphan adoption."""
+    fam = os.environ.get("ASYNCCLIENT_FAMILY")
+    if not fam:
+        fam = os.environ["ASYNCCLIENT_FAMILY"] = uuid.uuid4().hex
+    return fam
+
+
+def _float(name: str, default: float) -> float:
+    try:
+        return float(os.environ.get(name, default))
+    except ValueError:
+        return default
+
+
+def buffer_bytes() -> int:
+    return max(1 << 20, int(_float("ASYNCCLIENT_BUFFER_MB", 128) * (1 << 20)))
+
+
+def dictionary_bytes() -> int:
+    return min(4 << 20, buffer_bytes() // 16)
+
+
+def flush_interval() -> float:
+    return max(0.001, _float("ASYNCCLIENT_FLUSH_INTERVAL", 0.1))
+
+
+def max_in_flight() -> int:
+    return max(1, int(_float("ASYNCCLIENT_MAX_IN_FLIGHT", 4)))
+
+
+def exit_timeout() -> float:
+    return max(0.0, _float("ASYNCCLIENT_EXIT_TIMEOUT", 30))

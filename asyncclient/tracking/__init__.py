@@ -1,0 +1,5 @@
+"""``mlflow.tracking`` equivalent: ``MlflowClient``."""
+
+from asyncclient.tracking.client import MlflowClient
+
+__all__ = ["MlflowClient"]

@@ -1,0 +1,27 @@
+from __future__ import annotations
+
+import pytest
+
+import asyncclient
+from asyncclient import config, fluent, session
+
+
+@pytest.fixture
+def tracking(mlflow_server):
+    """asyncclient pointed at the shared mlflow server, with a fresh session and no active run."""
+    session.reset_session()
+    asyncclient.set_tracking_uri(mlflow_server.url)
+    yield mlflow_server
+    while fluent._runs.stack:
+        asyncclient.end_run()
+    session.reset_session()
+    config.set_tracking_uri(None)
+    fluent._active_experiment_id = None
+
+
+@pytest.fixture
+def peer(mlflow_server):
+    """MLflow's own client, to read back what asyncclient wrote."""
+    from mlflow.tracking import MlflowClient
+
+    return MlflowClient(mlflow_server.url)
