@@ -399,9 +399,11 @@ class SqlStore(TrackingStore):
                     t.datasets.c.experiment_id == run.experiment_id, t.datasets.c.name == ds.name,
                     t.datasets.c.digest == ds.digest)).scalar_one()
                 input_uuid = uuid.uuid4().hex
+                # RETURNING, not rowcount: drivers disagree on rowcount for a skipped ON CONFLICT row.
                 added = conn.execute(_ingest.insert(conn, t.inputs).values(
                     input_uuid=input_uuid, source_type="DATASET", source_id=dataset_uuid,
-                    destination_type="RUN", destination_id=run_id).on_conflict_do_nothing()).rowcount
+                    destination_type="RUN", destination_id=run_id).on_conflict_do_nothing()
+                    .returning(t.inputs.c.input_uuid)).first() is not None
                 if added and di.tags:
                     conn.execute(sa.insert(t.input_tags), [
                         {"input_uuid": input_uuid, "name": k, "value": val}
