@@ -7,6 +7,7 @@
 | ASYNCCLIENT_FLUSH_INTERVAL   | 0.1     | seconds an entry may wait before its batch is sent       |
 | ASYNCCLIENT_MAX_IN_FLIGHT    | 4       | concurrent requests (one per run at a time)              |
 | ASYNCCLIENT_EXIT_TIMEOUT     | 30      | seconds to deliver at interpreter exit before giving up  |
+| ASYNCCLIENT_REQUEST_RETRY_SECONDS | 60 | how long create_run, get_run, ... retry a server that is down |
 | ASYNCCLIENT_SPOOL_DIR        | /dev/shm/asyncclient-<uid> | where ring files live                 |
 """
 
@@ -78,6 +79,10 @@ def flush_interval() -> float:
 
 def max_in_flight() -> int:
     return max(1, int(_float("ASYNCCLIENT_MAX_IN_FLIGHT", 4)))
+
+
+def request_retry_seconds() -> float:
+    return max(0.0, _float("ASYNCCLIENT_REQUEST_RETRY_SECONDS", 60))
 
 
 def exit_timeout() -> float:

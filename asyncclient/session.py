@@ -131,8 +131,13 @@ class Session:
 
     # ---- control plane ----
     def call(self, name: str, *args, **kwargs):
-        """Run a transport call (create_run, get_run, search_runs, ...) on the worker loop and wait."""
-        return self.worker.call(getattr(self.transport, name)(*args, **kwargs))
+        """Run a transport call (create_run, get_run, search_runs, ...) on the worker loop and wait.
+
+        Transient failures are retried for up to ASYNCCLIENT_REQUEST_RETRY_SECONDS, as MLflow's client
+        retries its requests; then the error is raised.
+        """
+        method = getattr(self.transport, name)
+        return self.worker.call(self.worker.call_with_retries(method, args, kwargs, config.request_retry_seconds()))
 
     # ---- flushing and errors ----
     def _record_failure(self, failure: dict) -> None:
@@ -155,7 +160,11 @@ class Session:
         """
         with self.ring.lock:
             target = self.ring.written_total
-        self.worker.loop.call_soon_threadsafe(self.worker.adopt_orphans)
+        try:
+            # Synchronously, so rings of children that just died count as pending in the wait below.
+            self.worker.call(self.worker.adopt_orphans_now(), timeout)
+        except TimeoutError:
+            pass
         done = self.worker.wait_for(target, timeout)
         if raise_errors:
             failures = self.take_failures(run_id)

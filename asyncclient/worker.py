@@ -169,6 +169,25 @@ class BatchWorker:
     async def drain_all(self) -> None:
         await asyncio.gather(*(self._drain(state) for state in list(self._states.values())))
 
+    async def adopt_orphans_now(self) -> int:
+        return self.adopt_orphans()
+
+    async def call_with_retries(self, method, args, kwargs, retry_seconds: float):
+        try:
+            async for attempt in tenacity.AsyncRetrying(
+                retry=tenacity.retry_if_exception_type(TransientError),
+                wait=_wait_with_retry_after,
+                stop=tenacity.stop_after_delay(retry_seconds),
+                reraise=True,
+            ):
+                with attempt:
+                    return await method(*args, **kwargs)
+        except TransientError as e:
+            raise MlflowException(
+                f"{method.__name__} failed after retrying for {retry_seconds:g} s: {e}",
+                error_code="TEMPORARILY_UNAVAILABLE",
+            ) from e
+
     def adopt_orphans(self) -> int:
         """Take over rings our dead descendants left (Pool.terminate(), os._exit, kill)."""
         self._last_scan = time.monotonic()

@@ -1,0 +1,69 @@
+"""A server that goes away loses nothing, and a process whose server is dead still exits on time."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+import time
+
+import asyncclient as mlflow
+from asyncclient import session
+from asyncclient.tracking import MlflowClient
+
+
+def test_server_restarted_mid_run_loses_and_duplicates_nothing(own_mlflow_server):
+    from mlflow.tracking import MlflowClient as PeerClient
+
+    session.reset_session()
+    mlflow.set_tracking_uri(own_mlflow_server.url)
+    try:
+        run = MlflowClient().create_run("0")
+        rid = run.info.run_id
+        client = MlflowClient()
+        for s in range(1000):
+            client.log_metric(rid, "loss", float(s), step=s)
+        client.log_param(rid, "lr", "0.1")
+        own_mlflow_server.stop()
+        for s in range(1000, 2000):  # logged while the server is down: buffered, retried
+            client.log_metric(rid, "loss", float(s), step=s)
+        time.sleep(1.0)
+        own_mlflow_server.start()
+        assert client.flush(timeout=120)
+        history = PeerClient(own_mlflow_server.url).get_metric_history(rid, "loss")
+        assert sorted(m.step for m in history) == list(range(2000))
+        assert PeerClient(own_mlflow_server.url).get_run(rid).data.params == {"lr": "0.1"}
+    finally:
+        session.reset_session()
+        mlflow.set_tracking_uri(None)
+
+
+def test_exit_with_a_dead_server_is_bounded_and_says_what_was_not_delivered(own_mlflow_server, tmp_path):
+    script = textwrap.dedent(f"""
+        import asyncclient as mlflow
+        from asyncclient.tracking import MlflowClient
+        mlflow.set_tracking_uri({own_mlflow_server.url!r})
+        run = MlflowClient().create_run("0")
+        mlflow.flush()
+        print("RUN", run.info.run_id, flush=True)
+        input()  # the test kills the server, then lets us go on
+        for s in range(500):
+            MlflowClient().log_metric(run.info.run_id, "late", float(s), step=s)
+    """)
+    env = dict(os.environ, ASYNCCLIENT_EXIT_TIMEOUT="3", ASYNCCLIENT_SPOOL_DIR=str(tmp_path / "spool"),
+               PYTHONPATH=os.getcwd())
+    proc = subprocess.Popen([sys.executable, "-c", script], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, env=env)
+    run_line = proc.stdout.readline()
+    assert run_line.startswith("RUN"), proc.stderr.read()
+    own_mlflow_server.stop()
+    started = time.monotonic()
+    out, err = proc.communicate("\n", timeout=60)
+    elapsed = time.monotonic() - started
+    assert proc.returncode == 0, err
+    assert elapsed < 15, f"exit took {elapsed:.1f}s"
+    assert "500 logged entries were not delivered" in err
+    assert run_line.split()[1] in err
+    assert "asyncclient sync" in err
+    assert list((tmp_path / "spool").glob("*.ring")), "undelivered entries are kept on disk"
