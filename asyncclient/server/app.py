@@ -14,7 +14,7 @@ from aiohttp import web
 
 from asyncclient.artifacts import get_artifact_repository
 from asyncclient.exceptions import MlflowException
-from asyncclient.server import artifacts, batch, experiments, metrics, misc, runs
+from asyncclient.server import artifacts, batch, experiments, logged_models, metrics, misc, runs
 from asyncclient.server.config import ServerConfig
 from asyncclient.server.protocol import error_response, json_response
 from asyncclient.server.state import ARTIFACT_REPO, CONFIG, EXECUTOR, STORE
@@ -26,7 +26,9 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 TRACKING_PREFIXES = ("/api/2.0/mlflow", "/ajax-api/2.0/mlflow")
 ARTIFACT_PREFIXES = ("/api/2.0/mlflow-artifacts", "/ajax-api/2.0/mlflow-artifacts")
-TRACKING_ROUTE_TABLES = (experiments.routes, runs.routes, batch.routes, metrics.routes, artifacts.tracking_routes)
+TRACKING_ROUTE_TABLES = (
+    experiments.routes, runs.routes, batch.routes, metrics.routes, artifacts.tracking_routes, logged_models.routes,
+)
 
 
 def open_store(config: ServerConfig) -> TrackingStore:

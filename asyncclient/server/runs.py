@@ -74,7 +74,9 @@ async def create_run(request: web.Request) -> web.Response:
         request, "create_run", f.get("experiment_id") or "0", f.get("user_id", ""), f.get("start_time", 0),
         tags, f.get("run_name") or None, run_id=run_id,
     )
-    return json_response({"run": run_to_json(run)})
+    body = run_to_json(run)
+    body.pop("outputs", None)  # MLflow's CreateRun response has no outputs (GetRun's does)
+    return json_response({"run": body})
 
 
 @routes.get("/runs/get")
