@@ -1,14 +1,26 @@
-"""Fixtures: a shared asyncclient server (real subprocess, SQLite) and a JSON helper."""
+"""Fixtures: a shared asyncclient server (real subprocess, SQLite) and a JSON helper.
+
+PostgreSQL comes from the store's fixtures (tests/store/conftest.py: ``ASYNCCLIENT_TEST_POSTGRES_URI`` or a
+throwaway server), loaded by path so both folders share one way of getting a database.
+"""
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 import requests
 from server_procs import ServerProcess, start_server, stop
+
+_spec = importlib.util.spec_from_file_location(
+    "asyncclient_store_test_fixtures", Path(__file__).resolve().parents[1] / "store" / "conftest.py")
+_store_fixtures = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(_store_fixtures)
+postgres_server_uri = _store_fixtures.postgres_server_uri
 
 
 @pytest.fixture(scope="session")
