@@ -14,6 +14,7 @@ from asyncclient.exceptions import MlflowException
 
 # NB: SQL cannot store infinities; MLflow's SQL store replaces them with the largest finite double.
 _MAX_DOUBLE = 1.7976931348623157e308
+_INF = float("inf")
 
 
 def sanitize_metric_value(value: float) -> tuple[bool, float]:
@@ -62,13 +63,30 @@ def check_params(params: list[Param]) -> dict[str, str]:
 
 
 def check_metrics(metrics: list[Metric]) -> list[tuple[str, int, int, float, bool]]:
-    """(key, timestamp, step, stored value, is_nan) per metric, validated."""
+    """(key, timestamp, step, stored value, is_nan) per metric, validated.
+
+    Hot path of ingest: the common case (known key, float value, int timestamp and step) is checked with
+    type tests only; anything else goes through the full rules in ``asyncclient.validation``.
+    """
+    known = v._known_good_keys
     rows = []
+    append = rows.append
     for m in metrics:
-        v.validate_key(m.key, "metric")
-        value = v.metric_value(m.value, m.key)
-        is_nan, stored = sanitize_metric_value(value)
-        rows.append((m.key, v.metric_timestamp(m.timestamp, m.key), v.metric_step(m.step, m.key), stored, is_nan))
+        key, value, ts, step = m.key, m.value, m.timestamp, m.step
+        if key not in known:
+            v.validate_key(key, "metric")
+        if type(value) is not float:
+            value = v.metric_value(value, key)
+        if type(ts) is not int or ts < 0:
+            ts = v.metric_timestamp(ts, key)
+        if type(step) is not int:
+            step = v.metric_step(step, key)
+        if value != value:  # NaN
+            append((key, ts, step, 0.0, True))
+        elif value == _INF or value == -_INF:
+            append((key, ts, step, _MAX_DOUBLE if value > 0 else -_MAX_DOUBLE, False))
+        else:
+            append((key, ts, step, value, False))
     return rows
 
 
