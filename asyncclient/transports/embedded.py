@@ -10,8 +10,8 @@ from asyncclient.transports.base import BatchLimits, KeyValue, MetricTuple, Tran
 
 
 class EmbeddedTransport(Transport):
-    # No HTTP body to bound, so batches can be larger; the store splits its own statements.
-    limits = BatchLimits(metrics=5000, params=1000, tags=1000, entities=5000, body_bytes=1 << 60)
+    # The store enforces MLflow's per-call limits; there is no HTTP body to bound.
+    limits = BatchLimits(body_bytes=1 << 60)
 
     def __init__(self, uri: str | None):
         from asyncclient.store import store_from_uri

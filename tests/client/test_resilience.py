@@ -67,3 +67,14 @@ def test_exit_with_a_dead_server_is_bounded_and_says_what_was_not_delivered(own_
     assert run_line.split()[1] in err
     assert "asyncclient sync" in err
     assert list((tmp_path / "spool").glob("*.ring")), "undelivered entries are kept on disk"
+
+    # Once the server is back, `asyncclient sync` delivers what the process could not.
+    own_mlflow_server.start()
+    sync = subprocess.run([sys.executable, "-m", "asyncclient.cli", "sync", "--spool-dir", str(tmp_path / "spool")],
+                          capture_output=True, text=True, env=env, timeout=120)
+    assert sync.returncode == 0, sync.stderr
+    from mlflow.tracking import MlflowClient as PeerClient
+
+    history = PeerClient(own_mlflow_server.url).get_metric_history(run_line.split()[1], "late")
+    assert sorted(m.step for m in history) == list(range(500))
+    assert not list((tmp_path / "spool").glob("*.ring"))

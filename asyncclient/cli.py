@@ -1,0 +1,55 @@
+"""The `asyncclient` command: server, ui, db upgrade, sync."""
+
+from __future__ import annotations
+
+import click
+
+from asyncclient.buffer import spool_dir
+
+
+@click.group()
+@click.version_option(package_name="asyncclient")
+def cli() -> None:
+    """asyncclient: MLflow-compatible experiment tracking."""
+
+
+@cli.command("sync")
+@click.option("--spool-dir", "folder", default=None,
+              help="Folder of ring files (default: ASYNCCLIENT_SPOOL_DIR or /dev/shm/asyncclient-<uid>).")
+@click.option("--timeout", default=300.0, show_default=True, help="Seconds to try each destination.")
+def sync_command(folder: str | None, timeout: float) -> None:
+    """Deliver data that exited processes could not deliver (kept in their ring files)."""
+    from asyncclient.buffer.sync import sync_spool
+
+    directory = folder or spool_dir()
+    reports = sync_spool(directory, timeout)
+    if not reports:
+        click.echo(f"Nothing to deliver in {directory}.")
+    failed = False
+    for r in reports:
+        if r.get("delivered"):
+            click.echo(f"delivered {r['path']} -> {r['uri']} (runs: {len(r['runs'])})")
+            for f in r["failures"]:
+                failed = True
+                click.echo(f"  refused for run {f['run_id']} ({', '.join(f['keys'][:10])}): {f['message']}", err=True)
+        else:
+            failed = True
+            click.echo(f"could not deliver {r['path']} -> {r['uri']}: {r['error']}; kept for a later sync", err=True)
+    raise SystemExit(1 if failed else 0)
+
+
+def _mount_optional() -> None:
+    # The server and the store bring their own command groups.
+    from asyncclient.server.cli import server, ui
+    from asyncclient.store.cli import db
+
+    cli.add_command(server)
+    cli.add_command(ui)
+    cli.add_command(db)
+
+
+_mount_optional()
+main = cli
+
+if __name__ == "__main__":
+    main()
