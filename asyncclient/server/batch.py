@@ -70,27 +70,37 @@ def _json_list(data: dict, name: str) -> list:
     return items
 
 
+def _metric_from_json(m: Any, i: int) -> Metric:
+    """One metric with every check and MLflow's messages: the slow path, for anything unusual."""
+    if type(m) is not dict:
+        raise _bad(f"Invalid value for parameter 'metrics[{i}]': expected an object.")
+    key = _field(m, "key", f"metrics[{i}]")
+    value = _convert(DOUBLE, _field(m, "value", f"metrics[{i}]"), f"metrics[{i}].value")
+    timestamp = _convert(INT64, _field(m, "timestamp", f"metrics[{i}]"), f"metrics[{i}].timestamp")
+    step = m.get("step")
+    step = 0 if step is None else _convert(INT64, step, f"metrics[{i}].step")
+    if type(key) is not str:
+        raise _bad(f"Invalid value {key!r} for parameter 'metrics[{i}].key' supplied.")
+    return Metric(key, value, timestamp, step)
+
+
 def metrics_from_json(items: list) -> list[Metric]:
     """MLflow ``Metric`` JSON objects -> entities; key, value and timestamp are required."""
     out = []
     append = out.append
     for i, m in enumerate(items):
-        if type(m) is not dict:
-            raise _bad(f"Invalid value for parameter 'metrics[{i}]': expected an object.")
-        key = _field(m, "key", f"metrics[{i}]")
-        value = _field(m, "value", f"metrics[{i}]")
-        timestamp = _field(m, "timestamp", f"metrics[{i}]")
-        step = m.get("step", 0)
-        # Fast path: what every well-behaved client sends; the converters handle strings and "NaN".
-        if type(value) is not float:
-            value = _convert(DOUBLE, value, f"metrics[{i}].value")
-        if type(timestamp) is not int:
-            timestamp = _convert(INT64, timestamp, f"metrics[{i}].timestamp")
-        if type(step) is not int:
-            step = 0 if step is None else _convert(INT64, step, f"metrics[{i}].step")
-        if type(key) is not str:
-            raise _bad(f"Invalid value {key!r} for parameter 'metrics[{i}].key' supplied.")
-        append(Metric(key, value, timestamp, step))
+        # Fast path: what every well-behaved client sends (float value, int timestamp and step, a key),
+        # tested in one expression; strings, "NaN", ints as values and errors take the slow path.
+        try:
+            key, value, timestamp = m["key"], m["value"], m["timestamp"]
+            step = m.get("step", 0)
+        except (KeyError, TypeError, AttributeError):
+            append(_metric_from_json(m, i))
+            continue
+        if type(value) is float and type(timestamp) is int and type(step) is int and type(key) is str and key:
+            append(Metric(key, value, timestamp, step))
+        else:
+            append(_metric_from_json(m, i))
     return out
 
 

@@ -6,6 +6,7 @@ so any worker may answer any request; the kernel spreads connections over the wo
 
 from __future__ import annotations
 
+import gc
 import logging
 import multiprocessing
 import os
@@ -24,7 +25,17 @@ _log = logging.getLogger(__name__)
 _STARTUP_GRACE_S = 3.0
 
 
+def _tune_gc() -> None:
+    # Each 1000-metric batch allocates thousands of short-lived objects; with the default thresholds the
+    # collector runs every few hundred allocations and rescans long-lived modules. Freezing what exists at
+    # startup and collecting young objects less often cuts that overhead without disabling the collector.
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(50_000, 20, 20)
+
+
 def _serve_one(config: ServerConfig, host: str, port: int, reuse_port: bool, access_log: bool) -> None:
+    _tune_gc()
     web.run_app(
         create_app(config), host=host, port=port, reuse_port=reuse_port or None,
         access_log=logging.getLogger("aiohttp.access") if access_log else None,
