@@ -317,8 +317,8 @@ def log_metric(key: str, value: float, step: int | None = None, timestamp: int |
 
     ``synchronous=True`` also waits for delivery, as MLflow's default does.
     """
-    s = session._session
-    if s is None or s.pid != _getpid():
+    s = session._session  # reset to None in a forked child by the at-fork hook, so no pid check here
+    if s is None:
         s = session.get_session()
     if run_id is None:
         stack = _runs.stack

@@ -19,15 +19,28 @@ import msgpack
 
 from asyncclient import config
 from asyncclient.buffer import RingBuffer, RingFull, spool_dir
-from asyncclient.buffer.ring import OP_DELETE_TAG, OP_INPUTS, OP_METRIC, OP_PARAM, OP_TAG
+from asyncclient.buffer.ring import (
+    _METRIC,
+    _OFF_WRITE,
+    _U64,
+    KIND_METRIC,
+    METRIC_RECORD_SIZE,
+    OP_DELETE_TAG,
+    OP_INPUTS,
+    OP_METRIC,
+    OP_PARAM,
+    OP_TAG,
+)
 from asyncclient.buffer.spool import ancestors
 from asyncclient.exceptions import DeliveryError, MlflowException
 from asyncclient.transports import transport_for_uri
 from asyncclient.worker import BatchWorker
 
 _logger = logging.getLogger("asyncclient")
+_pack_metric = _METRIC.pack_into
+_pack_u64 = _U64.pack_into
 
-WAKE_EVERY = 1000  # records; a full batch wakes the worker at once instead of waiting for the timer
+WAKE_EVERY_BYTES = 1000 * METRIC_RECORD_SIZE  # about one full log-batch of metric points
 
 
 class Session:
@@ -46,7 +59,7 @@ class Session:
         # Params are immutable: a different value for a key already logged from this process fails here,
         # at the call site, instead of as a server error later.
         self.params_logged: dict[tuple[str, str], str] = {}
-        self._since_wake = 0
+        self._next_wake = WAKE_EVERY_BYTES
         self._warned_full = False
         self.closed = False
         self.worker = BatchWorker(
@@ -58,25 +71,45 @@ class Session:
 
     # ---- the hot path ----
     def log_metric(self, run_id: str, key: str, value: float, timestamp: int, step: int) -> None:
+        # The common case is written out here rather than through RingBuffer.put_metric: two method calls
+        # are a fifth of the cost of a log_metric call. It is the same code as put_metric's fast path.
         ring = self.ring
         with ring.lock:
             keys = ring._streams.get(run_id)
             sid = keys.get(key) if keys is not None else None
             if sid is None:
                 sid = ring.stream_id(run_id, key)
-            try:
-                if sid >= 0:
-                    ring.put_metric(sid, value, timestamp, step)
-                else:  # the stream dictionary is full: carry run and key in the record itself
-                    ring.put_packed(msgpack.packb((OP_METRIC, run_id, key, value, timestamp, step)))
+            w = ring._w
+            if sid >= 0 and w >= ring._r and w + METRIC_RECORD_SIZE <= ring.size:
+                _pack_metric(ring._mm, w, KIND_METRIC, sid, value, timestamp, step)
+                ring._w = w = w + METRIC_RECORD_SIZE
+                _pack_u64(ring._mm, _OFF_WRITE, w)  # publish only after the record is whole
+                ring.written_total += METRIC_RECORD_SIZE
+                if ring.written_total < self._next_wake:
+                    return
                 full = False
-            except RingFull:
-                full = True
+            else:
+                full = not self._put_metric_slow(sid, run_id, key, value, timestamp, step)
         if full:
             self._put_when_room(msgpack.packb((OP_METRIC, run_id, key, value, timestamp, step)))
-        self._since_wake += 1
-        if self._since_wake >= WAKE_EVERY:
-            self._since_wake = 0
+        self._wake_if_due()
+
+    def _put_metric_slow(self, sid: int, run_id: str, key: str, value: float, timestamp: int, step: int) -> bool:
+        """Wrap-around, full ring, or a full stream dictionary (lock held); False when there is no room."""
+        ring = self.ring
+        try:
+            if sid >= 0:
+                ring.put_metric(sid, value, timestamp, step)
+            else:  # the stream dictionary is full: carry run and key in the record itself
+                ring.put_packed(msgpack.packb((OP_METRIC, run_id, key, value, timestamp, step)))
+            return True
+        except RingFull:
+            return False
+
+    def _wake_if_due(self) -> None:
+        # A full batch's worth of bytes wakes the worker at once instead of waiting for its timer.
+        if self.ring.written_total >= self._next_wake:
+            self._next_wake = self.ring.written_total + WAKE_EVERY_BYTES
             self.worker.wake()
 
     def log_param(self, run_id: str, key: str, value: str) -> None:
@@ -107,10 +140,7 @@ class Session:
                 full = True
         if full:
             self._put_when_room(payload)
-        self._since_wake += 1
-        if self._since_wake >= WAKE_EVERY:
-            self._since_wake = 0
-            self.worker.wake()
+        self._wake_if_due()
 
     def _put_when_room(self, payload: bytes) -> None:
         """Backpressure: the buffer is full, so the caller waits for the worker; nothing is dropped."""

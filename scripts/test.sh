@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# The whole test suite on a fresh machine: installs what the tests need, then runs pytest.
+# PostgreSQL (for the store and server tests) is installed with apt-get if it is missing; the tests start
+# their own throwaway servers (mlflow server, PostgreSQL, asyncclient server) on 127.0.0.1.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/ensure-postgres.sh
+python -m pip install --quiet -e ".[test]"
+exec python -m pytest -q "$@"
