@@ -165,7 +165,7 @@ def measure(server: Server, conns: int, per_request: int, seconds: float, max_re
     return points / elapsed
 
 
-def postgres_uri(base: Path) -> tuple[str | None, callable]:
+def postgres_uri() -> tuple[str | None, callable]:
     """(postgresql:// URI of an empty database or None, cleanup)."""
     env = os.environ.get("ASYNCCLIENT_TEST_POSTGRES_URI")
     if env:
@@ -174,8 +174,9 @@ def postgres_uri(base: Path) -> tuple[str | None, callable]:
     pg_ctl = shutil.which("pg_ctl") or ("/usr/local/bin/pg_ctl" if os.path.exists("/usr/local/bin/pg_ctl") else None)
     if not initdb or not pg_ctl:
         return None, lambda: None
+    # Its own folder, not under the benchmark's private temp dir: the server runs as another user.
+    base = Path(tempfile.mkdtemp(prefix="asyncclient-bench-pg-"))
     data = base / "pgdata"
-    base.mkdir(parents=True, exist_ok=True)
     as_user: list[str] = []
     if os.geteuid() == 0:  # PostgreSQL refuses to run as root
         import pwd
@@ -184,13 +185,15 @@ def postgres_uri(base: Path) -> tuple[str | None, callable]:
         os.chown(base, info.pw_uid, info.pw_gid)
         as_user = ["runuser", "-u", user, "--"]
     port = free_port()
-    subprocess.run(as_user + [initdb, "-D", str(data), "-U", "postgres", "--auth=trust", "--no-sync"],
+    subprocess.run(as_user + [initdb, "-D", str(data), "-U", "postgres", "--auth=trust", "--no-sync",
+                              "--locale=C", "-E", "UTF8"],
                    check=True, capture_output=True)
     subprocess.run(as_user + [pg_ctl, "-D", str(data), "-o", f"-p {port} -h 127.0.0.1 -k {base}", "-l",
                               str(base / "pg.log"), "-w", "start"], check=True, capture_output=True)
 
     def cleanup() -> None:
         subprocess.run(as_user + [pg_ctl, "-D", str(data), "-m", "immediate", "stop"], capture_output=True)
+        shutil.rmtree(base, ignore_errors=True)
 
     return f"postgresql://postgres@127.0.0.1:{port}/postgres", cleanup
 
@@ -211,7 +214,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="short windows (about a minute in all)")
     parser.add_argument("--workers", type=int, default=1, help="asyncclient server worker processes")
-    parser.add_argument("--no-postgres", action="store_true")
+    parser.add_argument("--backends", default="sqlite,postgresql",
+                        help="comma-separated: sqlite, postgresql (skipped when unavailable)")
     args = parser.parse_args()
     seconds = 3.0 if args.quick else 8.0
     ours_max = 150 if args.quick else 400       # requests per connection, pre-serialized
@@ -227,11 +231,9 @@ def main() -> None:
     print(f"{'points/s stored (higher is better)':<58} {'asyncclient':>12} {'mlflow':>12}  ratio")
     with tempfile.TemporaryDirectory(prefix="bench-server-") as tmp:
         tmp_path = Path(tmp)
-        for backend_name in ("sqlite", "postgresql"):
+        for backend_name in args.backends.split(","):
             if backend_name == "postgresql":
-                if args.no_postgres:
-                    break
-                pg, cleanup_pg = postgres_uri(tmp_path / "pg")
+                pg, cleanup_pg = postgres_uri()
                 if pg is None:
                     print("PostgreSQL: not available (set ASYNCCLIENT_TEST_POSTGRES_URI or install initdb)")
                     break
