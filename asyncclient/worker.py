@@ -18,7 +18,7 @@ import tenacity
 
 from asyncclient import wire
 from asyncclient.buffer import RingBuffer, find_orphans
-from asyncclient.buffer.ring import OP_DELETE_TAG, OP_INPUTS, OP_METRIC, OP_PARAM, OP_TAG
+from asyncclient.buffer.ring import OP_DELETE_TAG, OP_INPUTS, OP_METRIC, OP_PARAM
 from asyncclient.exceptions import MlflowException
 from asyncclient.transports import TransientError, Transport, transport_for_uri
 
@@ -30,13 +30,14 @@ READ_CHUNK = 20_000  # records decoded per pass; bounds the loop's time away fro
 class _Batch:
     """Entries for one log-batch request; tags keep the last value per key, as MLflow does in a batch."""
 
-    __slots__ = ("metrics", "params", "tags", "size")
+    __slots__ = ("metrics", "params", "tags", "size", "n")
 
     def __init__(self):
         self.metrics: list[tuple] = []
         self.params: dict[str, str] = {}
         self.tags: dict[str, str] = {}
-        self.size = 0
+        self.size = 0  # estimated request body bytes
+        self.n = 0  # entries (metrics + params + tags)
 
     def count(self) -> int:
         return len(self.metrics) + len(self.params) + len(self.tags)
@@ -53,37 +54,40 @@ def plan_requests(records: list[tuple], limits) -> dict[str, list]:
     """
     plans: dict[str, list] = defaultdict(list)
     open_batch: dict[str, _Batch] = {}
+    max_metrics, max_entities, max_body = limits.metrics, limits.entities, limits.body_bytes
     for rec in records:
         op, run_id = rec[0], rec[1]
         batch = open_batch.get(run_id)
+        if op == OP_METRIC:  # the hot case, kept short
+            item = rec[2]
+            if batch is None or len(batch.metrics) >= max_metrics or batch.n >= max_entities or batch.size >= max_body:
+                batch = open_batch[run_id] = _Batch()
+                plans[run_id].append(batch)
+            batch.metrics.append(item)
+            batch.n += 1
+            batch.size += len(item[0]) + 60
+            continue
         if op == OP_DELETE_TAG or op == OP_INPUTS:
             open_batch.pop(run_id, None)
             plans[run_id].append(rec)
             continue
-        if batch is None:
-            batch = open_batch[run_id] = _Batch()
-            plans[run_id].append(batch)
-        if op == OP_METRIC:
-            full = len(batch.metrics) >= limits.metrics
-            item_size = len(rec[2]) + 60
-        else:
-            key, value = rec[2], rec[3]
+        key, value = rec[2], rec[3]
+        bucket_limit = limits.params if op == OP_PARAM else limits.tags
+        item_size = len(key) + len(value) + 30
+        if batch is not None:
             bucket = batch.params if op == OP_PARAM else batch.tags
-            full = (len(bucket) >= (limits.params if op == OP_PARAM else limits.tags)) and key not in bucket
+            full = len(bucket) >= bucket_limit and key not in bucket
             # A param re-logged with a different value in one batch would be rejected whole: keep it apart.
             if op == OP_PARAM and key in bucket and bucket[key] != value:
                 full = True
-            item_size = len(key) + len(value) + 30
-        if full or batch.count() >= limits.entities or batch.size + item_size > limits.body_bytes:
+        if batch is None or full or batch.n >= max_entities or batch.size + item_size > max_body:
             batch = open_batch[run_id] = _Batch()
             plans[run_id].append(batch)
+        bucket = batch.params if op == OP_PARAM else batch.tags
+        if key not in bucket:
+            batch.n += 1
+        bucket[key] = value
         batch.size += item_size
-        if op == OP_METRIC:
-            batch.metrics.append(rec[2:6])
-        elif op == OP_PARAM:
-            batch.params[rec[2]] = rec[3]
-        elif op == OP_TAG:
-            batch.tags[rec[2]] = rec[3]
     return plans
 
 

@@ -43,6 +43,7 @@ _PACKED_HEAD = struct.Struct("<BI")
 _U64 = struct.Struct("<Q")
 _U32 = struct.Struct("<I")
 METRIC_RECORD_SIZE = _METRIC.size  # 29 bytes
+_METRIC_KIND_BYTE = bytes([1])
 
 # Payload tags of KIND_PACKED records (the first element of the msgpack tuple).
 OP_METRIC, OP_PARAM, OP_TAG, OP_DELETE_TAG, OP_INPUTS = 0, 1, 2, 3, 4
@@ -195,7 +196,7 @@ class RingBuffer:
     def read(self, max_records: int) -> tuple[list[tuple], int, int]:
         """Decode up to max_records from the read offset: (records, new read offset, bytes consumed).
 
-        Records are tuples: (OP_METRIC, run_id, key, value, timestamp, step), (OP_PARAM, run_id, key,
+        Records are tuples: (OP_METRIC, run_id, (key, value, timestamp, step)), (OP_PARAM, run_id, key,
         value), (OP_TAG, run_id, key, value), (OP_DELETE_TAG, run_id, key), (OP_INPUTS, run_id, payload).
         Nothing moves until commit(), so a crash before delivery leaves the records in place.
         """
@@ -203,27 +204,35 @@ class RingBuffer:
             w = self._w
         r = self._r
         mm = self._mm
-        names = self._stream_names
         out: list[tuple] = []
         consumed = 0
-        unpack_metric = _METRIC.unpack_from
+        size, rec = self.size, METRIC_RECORD_SIZE
         while r != w and len(out) < max_records:
-            if r >= self.size or mm[r] == KIND_WRAP:
-                consumed += self.size - r
+            if r >= size or mm[r] == KIND_WRAP:
+                consumed += size - r
                 r = self.data_start
                 continue
             kind = mm[r]
             if kind == KIND_METRIC:
-                _, sid, value, ts, step = unpack_metric(mm, r)
-                if sid >= len(names):
-                    self._load_dictionary()
-                run_id, key = names[sid]
-                out.append((OP_METRIC, run_id, key, value, ts, step))
-                r += METRIC_RECORD_SIZE
-                consumed += METRIC_RECORD_SIZE
+                # A run of metric records is decoded in C: every 29th byte from r is a record's kind, and
+                # the run ends at the first one that is not KIND_METRIC.
+                end = w if w > r else size
+                limit = min((end - r) // rec, max_records - len(out))
+                kinds = mm[r:r + limit * rec:rec]
+                n = limit - len(kinds.lstrip(_METRIC_KIND_BYTE))
+                # Names are registered before their first record is written (same process), and an adopted
+                # ring's dictionary is complete since its owner is dead: every sid here is known.
+                names = self._stream_names
+                out += [(OP_METRIC, (rk := names[sid])[0], (rk[1], value, ts, step))
+                        for _, sid, value, ts, step in _METRIC.iter_unpack(mm[r:r + n * rec])]
+                r += n * rec
+                consumed += n * rec
             elif kind == KIND_PACKED:
                 n = _PACKED_HEAD.unpack_from(mm, r)[1]
-                out.append(tuple(msgpack.unpackb(mm[r + 5:r + 5 + n], use_list=False)))
+                item = msgpack.unpackb(mm[r + 5:r + 5 + n], use_list=False)
+                if item[0] == OP_METRIC:  # an inline metric (the stream dictionary was full)
+                    item = (OP_METRIC, item[1], item[2:6])
+                out.append(tuple(item))
                 r += 5 + n
                 consumed += 5 + n
             else:

@@ -57,7 +57,7 @@ def intern_metric_keys(conn: Connection, keys: list[str]) -> dict[str, int]:
     stmt = insert(conn, t.metric_keys).on_conflict_do_nothing(index_elements=[t.metric_keys.c.key])
     conn.execute(stmt, [{"key": k} for k in keys])
     rows = conn.execute(sa.select(t.metric_keys.c.key, t.metric_keys.c.key_id).where(t.metric_keys.c.key.in_(keys)))
-    return dict(rows.tuples().all())
+    return dict(rows.all())
 
 
 def write_params(conn: Connection, run_id: str, params: dict[str, str]) -> None:

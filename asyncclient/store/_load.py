@@ -83,22 +83,22 @@ def load_runs(conn: Connection, rows: Sequence[Row]) -> list[Run]:
     params: dict[str, list[Param]] = defaultdict(list)
     tags: dict[str, list[RunTag]] = defaultdict(list)
     lm = t.latest_metrics
-    key_names = dict(conn.execute(sa.select(t.metric_keys.c.key_id, t.metric_keys.c.key)).tuples().all())
+    key_names = dict(conn.execute(sa.select(t.metric_keys.c.key_id, t.metric_keys.c.key)).all())
     nan = float("nan")
     for chunk in _chunks(run_ids):
         # Plain tuples, not Row attribute access: this loop builds ~20 objects per run of the page.
         for run_uuid, key_id, value, ts, step, is_nan in conn.execute(
             sa.select(lm.c.run_uuid, lm.c.key_id, lm.c.value, lm.c.timestamp, lm.c.step, lm.c.is_nan)
             .where(lm.c.run_uuid.in_(chunk))
-        ).tuples():
+        ):
             metrics[run_uuid].append(Metric(key_names[key_id], nan if is_nan else value, ts, step, run_uuid))
         for run_uuid, key, value in conn.execute(
                 sa.select(t.params.c.run_uuid, t.params.c.key, t.params.c.value)
-                .where(t.params.c.run_uuid.in_(chunk))).tuples():
+                .where(t.params.c.run_uuid.in_(chunk))):
             params[run_uuid].append(Param(key, value))
         for run_uuid, key, value in conn.execute(
                 sa.select(t.tags.c.run_uuid, t.tags.c.key, t.tags.c.value)
-                .where(t.tags.c.run_uuid.in_(chunk))).tuples():
+                .where(t.tags.c.run_uuid.in_(chunk))):
             tags[run_uuid].append(RunTag(key, value))
     inputs = load_inputs(conn, run_ids)
     return [

@@ -373,6 +373,34 @@ class SqlStore(TrackingStore):
             _ingest.write_tags(conn, run_id, tag_values)
         self._write(write)
 
+    def log_batch_tuples(self, run_id: str, metrics: list[tuple[str, float, int, int]],
+                         params: list[tuple[str, str]], tags: list[tuple[str, str]]) -> None:
+        """``log_batch`` for the embedded client: plain tuples, checked at the call site already.
+
+        The client validated keys and values when they were logged, so this path only maps NaN/±inf to
+        their stored form and writes, in one transaction and without MLflow's per-request size limits.
+        Same idempotence as log_batch: duplicates dropped, an identical param re-log accepted.
+        """
+        sanitize = _checks.sanitize_metric_value
+        key_ids = self._key_ids({m[0] for m in metrics}) if metrics else {}
+        rows = []
+        append = rows.append
+        for key, value, ts, step in metrics:
+            if value - value == 0.0:  # finite: the common case skips sanitize's two checks
+                append((key_ids[key], ts, step, value, False))
+            else:
+                is_nan, stored = sanitize(value)
+                append((key_ids[key], ts, step, stored, is_nan))
+        param_values = dict(params)
+        tag_values = dict(tags)
+
+        def write(conn: Connection) -> None:
+            self._run_row(conn, run_id, active=True)
+            _ingest.write_params(conn, run_id, param_values)
+            _ingest.write_metrics(conn, run_id, rows)
+            _ingest.write_tags(conn, run_id, tag_values)
+        self._write(write)
+
     def delete_tag(self, run_id: str, key: str) -> None:
         """Delete a run tag; RESOURCE_DOES_NOT_EXIST when absent (``SqlAlchemyStore.delete_tag``)."""
         def delete(conn: Connection) -> None:
