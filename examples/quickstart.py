@@ -27,4 +27,6 @@ print(f"best run: {best_run.info.run_name} ({best_run.info.run_id})")
 print(f"  params:  {best_run.data.params}")
 print(f"  metrics: {best_run.data.metrics}")
 print(f"logged to {mlflow.get_tracking_uri()}")
-print("see them with:  asyncclient ui   (then open http://127.0.0.1:5000)")
+print("see them again: python -c \"import asyncclient; print(asyncclient.MlflowClient().search_runs('"
+      + experiment_id + "'))\"")
+print("or serve them to MLflow's clients and REST tools: asyncclient ui  (http://127.0.0.1:5000)")
