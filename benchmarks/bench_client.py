@@ -6,6 +6,8 @@
     MLFLOW_ASYNC_LOGGING_BUFFERING_SECONDS=1) and MlflowClient.log_batch 1000 at a time (the server's
     capacity).
 (c) a sweep of 8 processes logging to that server: asyncclient vs MLflow async (buffered).
+(d) asyncclient's client -> asyncclient's server (msgpack, same SQLite backend kind) end to end, against the
+    mlflow server's own log_batch capacity from (b).
 
 Each contender runs in its own process (so MLflow's settings and exit handlers stay apart) and prints one
 JSON line. Usage: python benchmarks/bench_client.py [--quick]
@@ -23,7 +25,7 @@ import tempfile
 import textwrap
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "tests"))
-from conftest import MlflowServer  # noqa: E402  (the same real-server launcher the tests use)
+from conftest import AsyncclientServer, MlflowServer  # noqa: E402  (the launchers the tests use)
 
 CALLER_COST = r"""
 import json, os, sys, time
@@ -161,6 +163,7 @@ def main() -> None:
         print(f"  MLflow async, default                          {default['points_per_s']:9,.0f} pts/s   "
               f"asyncclient {ours['points_per_s'] / default['points_per_s']:4.1f}x")
 
+
         n_sweep = 1000 if opts.quick else 3000
         print(f"(c) sweep: 8 spawned processes x {n_sweep:,} points to the mlflow server")
         ours = run(SWEEP, [8, n_sweep, "asyncclient"], env, workdir)
@@ -168,6 +171,17 @@ def main() -> None:
         print(f"  asyncclient                  {ours['seconds']:6.1f} s  {ours['points_per_s']:8,.0f} pts/s")
         print(f"  MLflow async, buffering 1 s  {theirs['seconds']:6.1f} s  {theirs['points_per_s']:8,.0f} pts/s   "
               f"asyncclient {theirs['seconds'] / ours['seconds']:4.1f}x faster")
+        own_dir = os.path.join(workdir, "own")
+        os.makedirs(own_dir)
+        own = AsyncclientServer(own_dir).start()
+        try:
+            n_own = 100_000 if opts.quick else 500_000
+            fast = run(END_TO_END, [n_own, "asyncclient"], dict(env, MLFLOW_TRACKING_URI=own.url), workdir)
+        finally:
+            own.stop()
+        print(f"(d) asyncclient client -> asyncclient server (msgpack), {n_own:,} points end to end")
+        print(f"  asyncclient -> asyncclient server              {fast['points_per_s']:9,.0f} pts/s   "
+              f"{fast['points_per_s'] / capacity['points_per_s']:5.1f}x the mlflow server's log_batch capacity")
     finally:
         server.stop()
         shutil.rmtree(workdir, ignore_errors=True)

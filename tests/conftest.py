@@ -69,6 +69,29 @@ class MlflowServer:
         self.proc = None
 
 
+class AsyncclientServer(MlflowServer):
+    """A real `asyncclient server` process (SQLite backend) on 127.0.0.1."""
+
+    def start(self) -> AsyncclientServer:
+        db = os.path.join(self.workdir, "asyncclient.db")
+        self.log = open(os.path.join(self.workdir, f"asyncclient-server-{self.port}.log"), "ab")
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "asyncclient.server", "--backend-store-uri", f"sqlite:///{db}",
+             "--artifacts-destination", os.path.join(self.workdir, "mlartifacts"),
+             "--host", "127.0.0.1", "--port", str(self.port)],
+            stdout=self.log, stderr=subprocess.STDOUT, cwd=self.workdir, start_new_session=True,
+        )
+        wait_for_health(self.url, proc=self.proc)
+        return self
+
+
+@pytest.fixture(scope="session")
+def asyncclient_server(tmp_path_factory):
+    server = AsyncclientServer(str(tmp_path_factory.mktemp("asyncclient-server"))).start()
+    yield server
+    server.stop()
+
+
 @pytest.fixture(scope="session")
 def mlflow_server(tmp_path_factory):
     server = MlflowServer(str(tmp_path_factory.mktemp("mlflow-server"))).start()

@@ -1,0 +1,58 @@
+"""asyncclient's client against asyncclient's server: msgpack is discovered and nothing is lost."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+import asyncclient as mlflow
+from asyncclient import config, fluent, session
+
+
+@pytest.fixture
+def own_server(asyncclient_server):
+    session.reset_session()
+    mlflow.set_tracking_uri(asyncclient_server.url)
+    yield asyncclient_server
+    while fluent._runs.stack:
+        mlflow.end_run()
+    session.reset_session()
+    config.set_tracking_uri(None)
+
+
+def test_client_discovers_the_msgpack_fast_path(own_server):
+    with mlflow.start_run():
+        mlflow.log_metric("x", 1.0)
+    transport = session.get_session().transport
+    assert transport.msgpack is True
+    assert transport.limits.metrics > 1000
+
+
+def test_threads_logging_through_msgpack_arrive_exactly_once(own_server):
+    from mlflow.tracking import MlflowClient as PeerClient
+
+    n = 5000
+    with mlflow.start_run() as run:
+        mlflow.log_param("lr", 0.1)
+        threads = [threading.Thread(target=lambda i=i: [mlflow.log_metric(f"t{i}", float(s), step=s)
+                                                        for s in range(n)]) for i in range(4)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    peer = PeerClient(own_server.url)  # MLflow's own client reads what msgpack wrote
+    for i in range(4):
+        steps = sorted(m.step for m in peer.get_metric_history(run.info.run_id, f"t{i}"))
+        assert steps == list(range(n))
+    stored = peer.get_run(run.info.run_id)
+    assert stored.info.status == "FINISHED" and stored.data.params == {"lr": "0.1"}
+
+
+def test_refusal_from_own_server_surfaces_at_flush(own_server):
+    client = mlflow.MlflowClient()
+    run = client.create_run("0")
+    client.delete_run(run.info.run_id)
+    client.log_metric(run.info.run_id, "late", 1.0)
+    with pytest.raises(mlflow.DeliveryError, match="late"):
+        client.flush()
