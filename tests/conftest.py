@@ -12,6 +12,10 @@ import urllib.request
 
 import pytest
 
+# Subprocesses (servers, children, scripts) import the checkout under test too.
+REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (REPO_ROOT, os.environ.get("PYTHONPATH")) if p)
+
 # Ring files of this test session live in their own folder, so nothing a test leaves behind
 # (on purpose, e.g. the dead-server exit test) reaches another process.
 os.environ.setdefault("ASYNCCLIENT_SPOOL_DIR", tempfile.mkdtemp(prefix="asyncclient-spool-"))
