@@ -5,6 +5,7 @@ microsecond and a background worker delivers them in batches.
 """
 
 from asyncclient import entities, tracking
+from asyncclient.autolog import autolog
 from asyncclient.entities import Experiment, Metric, Param, Run, RunInfo, RunStatus, RunTag, ViewType
 from asyncclient.exceptions import DeliveryError, MlflowException
 from asyncclient.fluent import (
@@ -36,7 +37,7 @@ Client = MlflowClient
 __version__ = "0.1.0"
 
 __all__ = [
-    "ActiveRun", "Client", "DeliveryError", "Experiment", "Metric", "MlflowClient", "MlflowException", "Param",
+    "ActiveRun", "Client", "autolog", "DeliveryError", "Experiment", "Metric", "MlflowClient", "MlflowException", "Param",
     "Run", "RunInfo", "RunStatus", "RunTag", "ViewType", "active_run", "create_experiment", "delete_tag",
     "end_run", "entities", "flush", "flush_async_logging", "get_experiment", "get_experiment_by_name",
     "get_tracking_uri", "last_active_run", "log_metric", "log_metrics", "log_param", "log_params",
