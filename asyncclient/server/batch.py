@@ -1,7 +1,8 @@
 """``POST runs/log-batch``: MLflow's JSON batch, and the msgpack fast path for asyncclient clients.
 
-This is the ingest hot path: bodies are decoded with orjson / msgpack straight into entities, checks are
-per-item type tests, and the store call runs in the thread pool. Retries are safe: the store drops exact
+This is the ingest hot path: bodies are decoded with orjson / msgpack straight into entities (JSON) or the
+store's plain tuples (msgpack), checks are per-item type tests, and the store call runs in the thread pool.
+A request is always one store call, so one transaction: it is stored whole or not at all. Retries are safe: the store drops exact
 duplicate metric points and accepts an identical param re-log, so a replayed batch neither errors nor
 duplicates (MLflow equivalent: ``_log_batch`` in mlflow/server/handlers.py).
 """
@@ -28,13 +29,11 @@ from asyncclient.server.protocol import (
 from asyncclient.server.state import STORE, in_thread
 from asyncclient.store.base import TrackingStore
 from asyncclient.validation import (
-    MAX_ENTITIES_PER_BATCH,
-    MAX_METRICS_PER_BATCH,
-    MAX_PARAMS_TAGS_PER_BATCH,
     param_value,
     tag_value,
     validate_batch_limits,
     validate_key,
+    validate_run_id,
 )
 
 MSGPACK_CONTENT_TYPE = "application/x-asyncclient-msgpack"
@@ -136,23 +135,28 @@ def decode_json_batch(body: bytes) -> tuple[str, list[Metric], list[Param], list
     )
 
 
-def _msgpack_pairs(items: Any, name: str, cls: type) -> list:
+def _msgpack_pairs(items: Any, name: str) -> list:
     if not isinstance(items, list):
         raise _bad(f"msgpack log-batch: '{name}' must be a list of [key, value] pairs.")
     if len(items) > MSGPACK_MAX_PARAMS_TAGS_PER_BATCH:
         raise _bad(f"A batch logging request can contain at most {MSGPACK_MAX_PARAMS_TAGS_PER_BATCH} {name}. "
                    f"Got {len(items)} {name}. Please split up the request into multiple requests.")
-    out = []
     for i, p in enumerate(items):
         if type(p) is not list or len(p) != 2 or type(p[0]) is not str or type(p[1]) is not str:
             raise _bad(f"msgpack log-batch: {name}[{i}] must be [key: str, value: str], got {p!r}.")
-        out.append(cls(p[0], p[1]))
-    return out
+    return items
 
 
-def decode_msgpack_batch(body: bytes) -> tuple[str, list[Metric], list[Param], list[RunTag]]:
+_INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
+
+
+def decode_msgpack_batch(body: bytes) -> tuple[str, list, list, list]:
     """The asyncclient msgpack batch: ``{"run_id", "metrics": [[key, value, timestamp_ms, step]],
-    "params": [[key, value]], "tags": [[key, value]]}``, up to 10000 metrics and 1000 params / tags."""
+    "params": [[key, value]], "tags": [[key, value]]}``, up to 10000 metrics and 1000 params / tags.
+
+    Returns (run_id, metrics as (key, float value, timestamp, step) sequences, params and tags as (key,
+    value) pairs): the shapes ``store.log_batch_tuples`` takes, with no entity built per point.
+    """
     try:
         data = msgpack.unpackb(body, raw=False)
     except Exception as e:  # msgpack raises several unrelated types for corrupt input
@@ -179,58 +183,55 @@ def decode_msgpack_batch(body: bytes) -> tuple[str, list[Metric], list[Param], l
             raise _bad(f"msgpack log-batch: a metric must be [key, value, timestamp, step], got {m!r}.") from None
         tv = type(value)
         if type(key) is not str or (tv is not float and tv is not int) or type(timestamp) is not int \
-                or type(step) is not int or timestamp < 0:
+                or type(step) is not int or not 0 <= timestamp <= _INT64_MAX \
+                or not _INT64_MIN <= step <= _INT64_MAX:
             raise _bad(
                 f"msgpack log-batch: invalid metric {m!r}: key must be a string, value a number, "
-                "timestamp a non-negative integer (ms) and step an integer."
+                "timestamp a non-negative 64-bit integer (ms) and step a 64-bit integer."
             )
-        append(Metric(key, float(value) if tv is int else value, timestamp, step))
-    params = _msgpack_pairs(data.get("params") or [], "params", Param)
-    tags = _msgpack_pairs(data.get("tags") or [], "tags", RunTag)
+        # The decoded list itself is the row: no per-point object unless an int value needs a float.
+        append(m if tv is float else (key, float(value), timestamp, step))
+    params = _msgpack_pairs(data.get("params") or [], "params")
+    tags = _msgpack_pairs(data.get("tags") or [], "tags")
     return run_id, metrics, params, tags
 
 
-def _fits_one_store_call(metrics: list, params: list, tags: list) -> bool:
-    return (len(metrics) <= MAX_METRICS_PER_BATCH and len(params) <= MAX_PARAMS_TAGS_PER_BATCH
-            and len(tags) <= MAX_PARAMS_TAGS_PER_BATCH
-            and len(metrics) + len(params) + len(tags) <= MAX_ENTITIES_PER_BATCH)
+def validate_msgpack_batch(run_id: str, metrics: list, params: list, tags: list) -> None:
+    """Everything the store would refuse about the content itself, refused before anything is written.
 
-
-def _prevalidate(params: list[Param], tags: list[RunTag], metrics: list[Metric]) -> None:
-    # Everything the store would refuse about the content itself is refused here, before the first of
-    # several transactions, so a bad item cannot leave part of a request stored.
-    seen: dict[str, str] = {}
-    for p in params:
-        validate_key(p.key, "param")
-        param_value(p.key, p.value)
-        if seen.setdefault(p.key, p.value) != p.value:
-            raise _bad(f"Duplicate parameter keys have been submitted: ['{p.key}']. Please ensure the request "
-                       "contains only one param value per param key.")
-    for t in tags:
-        validate_key(t.key, "tag")
-        tag_value(t.key, t.value)
-    for m in metrics:
-        validate_key(m.key, "metric")
-
-
-def write_batch(store: TrackingStore, run_id: str, metrics: list[Metric], params: list[Param],
-                tags: list[RunTag]) -> None:
-    """``store.log_batch`` for a batch of any size up to the msgpack limits.
-
-    The store keeps MLflow's per-call limits (1000 metrics, 100 params, 100 tags); a larger msgpack batch is
-    written as consecutive store calls in MLflow's order (params, metrics, tags). Validation runs first, and
-    a retry of the whole request is harmless because every store write is idempotent.
+    ``decode_msgpack_batch`` checked the types and sizes; this checks the run id, every key, the param and
+    tag value lengths and a param key repeated with another value, with MLflow's messages.
     """
-    if _fits_one_store_call(metrics, params, tags):
-        store.log_batch(run_id, metrics, params, tags)
+    validate_run_id(run_id)
+    seen: dict[str, str] = {}
+    for key, value in params:
+        validate_key(key, "param")
+        param_value(key, value)
+        if seen.setdefault(key, value) != value:
+            raise _bad(f"Duplicate parameter keys have been submitted: ['{key}']. Please ensure the request "
+                       "contains only one param value per param key.")
+    for key, value in tags:
+        validate_key(key, "tag")
+        tag_value(key, value)
+    for key in {m[0] for m in metrics}:
+        validate_key(key, "metric")
+
+
+def write_msgpack_batch(store: TrackingStore, run_id: str, metrics: list, params: list, tags: list) -> None:
+    """A whole msgpack batch (up to 10000 metrics, 1000 params, 1000 tags) in ONE store transaction.
+
+    Validation runs first; then ``store.log_batch_tuples`` writes params, metrics and tags together, so a
+    param that conflicts with a stored value leaves nothing of the request behind, and a retry of the
+    whole request is harmless because every store write is idempotent.
+    """
+    validate_msgpack_batch(run_id, metrics, params, tags)
+    write = getattr(store, "log_batch_tuples", None)
+    if write is not None:
+        write(run_id, metrics, params, tags)
         return
-    _prevalidate(params, tags, metrics)
-    for i in range(0, len(params), MAX_PARAMS_TAGS_PER_BATCH):
-        store.log_batch(run_id, [], params[i:i + MAX_PARAMS_TAGS_PER_BATCH], [])
-    for i in range(0, len(metrics), MAX_METRICS_PER_BATCH):
-        store.log_batch(run_id, metrics[i:i + MAX_METRICS_PER_BATCH], [], [])
-    for i in range(0, len(tags), MAX_PARAMS_TAGS_PER_BATCH):
-        store.log_batch(run_id, [], [], tags[i:i + MAX_PARAMS_TAGS_PER_BATCH])
+    # A store without the tuple entry point still gets one call (its own per-call limits apply).
+    store.log_batch(run_id, [Metric(k, v, ts, st) for k, v, ts, st in metrics],
+                    [Param(k, v) for k, v in params], [RunTag(k, v) for k, v in tags])
 
 
 @routes.post("/runs/log-batch")
@@ -238,11 +239,12 @@ async def log_batch(request: web.Request) -> web.Response:
     """``POST runs/log-batch`` with a JSON body (MLflow) or a msgpack body (asyncclient) -> ``{}``."""
     content_type = check_content_type(request, (JSON_CONTENT_TYPE, MSGPACK_CONTENT_TYPE))
     body = await request.read()
+    # Even an empty batch goes to the store, which answers 404 / 400 for a missing or deleted run as MLflow does.
     if content_type == MSGPACK_CONTENT_TYPE:
         run_id, metrics, params, tags = decode_msgpack_batch(body)
+        await in_thread(request, write_msgpack_batch, request.app[STORE], run_id, metrics, params, tags)
     else:
         run_id, metrics, params, tags = decode_json_batch(body)
-    # Even an empty batch goes to the store, which answers 404 / 400 for a missing or deleted run as MLflow does.
-    await in_thread(request, write_batch, request.app[STORE], run_id, metrics, params, tags)
+        await in_thread(request, request.app[STORE].log_batch, run_id, metrics, params, tags)
     return empty_response()
 

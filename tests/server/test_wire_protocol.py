@@ -137,9 +137,9 @@ def test_msgpack_batch_decodes_tuples():
     body = msgpack.packb({"run_id": "r", "metrics": [["m", 1, 5, 0], ["m", 2.5, 6, 1]],
                           "params": [["p", "v"]], "tags": [["t", "x"]]})
     run_id, metrics, params, tags = decode_msgpack_batch(body)
-    assert [(m.key, m.value, m.timestamp, m.step) for m in metrics] == [("m", 1.0, 5, 0), ("m", 2.5, 6, 1)]
-    assert type(metrics[0].value) is float
-    assert (params[0].key, tags[0].value) == ("p", "x")
+    assert [tuple(m) for m in metrics] == [("m", 1.0, 5, 0), ("m", 2.5, 6, 1)]
+    assert type(metrics[0][1]) is float
+    assert ([tuple(p) for p in params], [tuple(t) for t in tags]) == ([("p", "v")], [("t", "x")])
 
 
 def test_msgpack_batch_accepts_10000_metrics_and_rejects_more():
@@ -155,7 +155,8 @@ def test_msgpack_batch_param_limit_is_1000():
         decode_msgpack_batch(msgpack.packb({"run_id": "r", "params": [[f"p{i}", "v"] for i in range(1001)]}))
 
 
-@pytest.mark.parametrize("metric", [["m", "x", 1, 0], ["m", 1.0, -1, 0], [1, 1.0, 1, 0], ["m", 1.0, 1], ["m", True, 1, 0]])
+@pytest.mark.parametrize("metric", [["m", "x", 1, 0], ["m", 1.0, -1, 0], [1, 1.0, 1, 0], ["m", 1.0, 1], ["m", True, 1, 0],
+                                    ["m", 1.0, 2**63, 0], ["m", 1.0, 1, 2**64 - 1]])
 def test_msgpack_batch_rejects_malformed_metrics(metric):
     with pytest.raises(MlflowException) as e:
         decode_msgpack_batch(msgpack.packb({"run_id": "r", "metrics": [metric]}))
