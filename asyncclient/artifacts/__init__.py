@@ -1,17 +1,22 @@
-"""Artifact repositories: where run artifacts are stored, behind one small interface."""
+"""Artifact repositories: where run artifacts are stored, behind one small interface.
+
+Server side: ``get_artifact_repository`` (local storage). Client side: ``client_repos`` (local, the
+proxied artifact API, S3) and MLflow's ``mlflow.artifacts`` functions (``download_artifacts``, ...).
+"""
 
 from __future__ import annotations
 
 from urllib.parse import urlparse
 
+from asyncclient.artifacts.api import download_artifacts, list_artifacts, load_dict, load_text
 from asyncclient.artifacts.base import ArtifactRepository
 from asyncclient.artifacts.local import LocalArtifactRepository, local_uri_to_path
 from asyncclient.artifacts.paths import validate_path_is_safe
 from asyncclient.exceptions import MlflowException
 
 __all__ = [
-    "ArtifactRepository", "LocalArtifactRepository", "get_artifact_repository", "local_uri_to_path",
-    "validate_path_is_safe",
+    "ArtifactRepository", "LocalArtifactRepository", "download_artifacts", "get_artifact_repository",
+    "list_artifacts", "load_dict", "load_text", "local_uri_to_path", "validate_path_is_safe",
 ]
 
 
