@@ -4,7 +4,7 @@
 microsecond and a background worker delivers them in batches.
 """
 
-from asyncclient import entities, tracking
+from asyncclient import artifacts, data, entities, tracking
 from asyncclient.autolog import autolog
 from asyncclient.entities import Experiment, Metric, Param, Run, RunInfo, RunStatus, RunTag, ViewType
 from asyncclient.exceptions import DeliveryError, MlflowException
@@ -31,6 +31,15 @@ from asyncclient.fluent import (
     set_tracking_uri,
     start_run,
 )
+from asyncclient.fluent_io import (
+    get_artifact_uri,
+    log_artifact,
+    log_artifacts,
+    log_dict,
+    log_input,
+    log_inputs,
+    log_text,
+)
 from asyncclient.tracking import MlflowClient
 
 Client = MlflowClient
@@ -42,4 +51,7 @@ __all__ = [
     "end_run", "entities", "flush", "flush_async_logging", "get_experiment", "get_experiment_by_name",
     "get_tracking_uri", "last_active_run", "log_metric", "log_metrics", "log_param", "log_params",
     "search_experiments", "set_experiment", "set_tag", "set_tags", "set_tracking_uri", "start_run", "tracking",
+    # artifacts and datasets
+    "artifacts", "data", "get_artifact_uri", "log_artifact", "log_artifacts", "log_dict", "log_input",
+    "log_inputs", "log_text",
 ]

@@ -7,8 +7,10 @@ client reads what it logged (MLflow's async mode does not).
 from __future__ import annotations
 
 import time
+import warnings
 
 from asyncclient import config, session, validation, wire
+from asyncclient.data.convert import to_dataset_input
 from asyncclient.entities import (
     DatasetInput,
     Experiment,
@@ -23,14 +25,18 @@ from asyncclient.entities import (
     ViewType,
 )
 from asyncclient.exceptions import DeliveryError, MlflowException
+from asyncclient.tracking._artifacts import ArtifactMethods, remember_artifact_uri
 
 # Reads wait this long for pending writes; past it they answer with what is stored (and a stale read is
 # better than a read that hangs while a server is down).
 READ_YOUR_WRITES_TIMEOUT = 60.0
 
 
-class MlflowClient:
-    """``mlflow.tracking.MlflowClient``. ``tracking_uri`` defaults to the process's tracking URI."""
+class MlflowClient(ArtifactMethods):
+    """``mlflow.tracking.MlflowClient``. ``tracking_uri`` defaults to the process's tracking URI.
+
+    Artifact methods (log_artifact, list_artifacts, download_artifacts, ...) come from ArtifactMethods.
+    """
 
     def __init__(self, tracking_uri: str | None = None, registry_uri: str | None = None):
         self._tracking_uri = tracking_uri
@@ -94,7 +100,9 @@ class MlflowClient:
         user = tags.get("mlflow.user", "unknown")
         run_tags = [RunTag(str(k), str(v)) for k, v in tags.items()]
         start = int(time.time() * 1000) if start_time is None else start_time
-        return self._call("create_run", str(experiment_id), user, start, run_tags, run_name)
+        run = self._call("create_run", str(experiment_id), user, start, run_tags, run_name)
+        remember_artifact_uri(self.tracking_uri, run.info.run_id, run.info.artifact_uri)
+        return run
 
     def get_run(self, run_id: str) -> Run:
         self._read_barrier()
@@ -189,8 +197,16 @@ class MlflowClient:
             s.flush()
 
     def log_inputs(self, run_id: str, datasets: list[DatasetInput] | None = None, models=None) -> None:
+        """``MlflowClient.log_inputs``: checked here, then buffered (ordered after earlier writes to the run).
+
+        MLflow's own ``DatasetInput`` entities are accepted too. Logged-model inputs (``models``) are not
+        supported and are ignored with a warning.
+        """
+        if models:
+            warnings.warn("asyncclient does not record logged-model inputs; `models` was ignored", stacklevel=2)
         if datasets:
-            self._session().log_inputs(run_id, [wire.dataset_input_to_json(d) for d in datasets])
+            inputs = [to_dataset_input(d) for d in datasets]
+            self._session().log_inputs(run_id, [wire.dataset_input_to_json(d) for d in inputs])
 
     def flush(self, timeout: float | None = None) -> bool:
         """Wait for delivery of everything logged by this process; raise DeliveryError for refusals."""
