@@ -25,3 +25,19 @@ def peer(mlflow_server):
     from mlflow.tracking import MlflowClient
 
     return MlflowClient(mlflow_server.url)
+
+
+@pytest.fixture
+def tracking_at():
+    """Point asyncclient at a tracking URI of the test's choosing (fresh session, no active run after)."""
+
+    def point(uri: str) -> None:
+        session.reset_session()
+        asyncclient.set_tracking_uri(uri)
+
+    yield point
+    while fluent._runs.stack:
+        asyncclient.end_run()
+    session.reset_session()
+    config.set_tracking_uri(None)
+    fluent._active_experiment_id = None
