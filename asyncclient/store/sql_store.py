@@ -375,11 +375,13 @@ class SqlStore(TrackingStore):
 
     def log_batch_tuples(self, run_id: str, metrics: list[tuple[str, float, int, int]],
                          params: list[tuple[str, str]], tags: list[tuple[str, str]]) -> None:
-        """``log_batch`` for the embedded client: plain tuples, checked at the call site already.
+        """``log_batch`` for the embedded client and the server's msgpack path: plain tuples, checked by
+        the caller already.
 
-        The client validated keys and values when they were logged, so this path only maps NaN/±inf to
-        their stored form and writes, in one transaction and without MLflow's per-request size limits.
-        Same idempotence as log_batch: duplicates dropped, an identical param re-log accepted.
+        The client validates keys and values when they are logged (the server when it decodes a request),
+        so this path only maps NaN/±inf to their stored form and writes, in one transaction and without
+        MLflow's per-request size limits: a rejected param leaves nothing of the call stored. Same
+        idempotence as log_batch: duplicates dropped, an identical param re-log accepted.
         """
         sanitize = _checks.sanitize_metric_value
         key_ids = self._key_ids({m[0] for m in metrics}) if metrics else {}
