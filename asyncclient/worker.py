@@ -18,9 +18,10 @@ import tenacity
 
 from asyncclient import wire
 from asyncclient.buffer import RingBuffer, find_orphans
-from asyncclient.buffer.ring import OP_DELETE_TAG, OP_INPUTS, OP_METRIC, OP_PARAM
+from asyncclient.buffer.ring import OP_DELETE_TAG, OP_INPUTS, OP_METRIC, OP_METRIC_BLOCK, OP_PARAM
 from asyncclient.exceptions import MlflowException
 from asyncclient.transports import TransientError, Transport, transport_for_uri
+from asyncclient.transports.base import MetricRecords
 
 _logger = logging.getLogger("asyncclient")
 
@@ -33,7 +34,7 @@ class _Batch:
     __slots__ = ("metrics", "params", "tags", "size", "n")
 
     def __init__(self):
-        self.metrics: list[tuple] = []
+        self.metrics = MetricRecords()
         self.params: dict[str, str] = {}
         self.tags: dict[str, str] = {}
         self.size = 0  # estimated request body bytes
@@ -43,7 +44,7 @@ class _Batch:
         return len(self.metrics) + len(self.params) + len(self.tags)
 
     def keys(self) -> set[str]:
-        return {m[0] for m in self.metrics} | set(self.params) | set(self.tags)
+        return self.metrics.keys() | set(self.params) | set(self.tags)
 
 
 def plan_requests(records: list[tuple], limits) -> dict[str, list]:
@@ -56,16 +57,19 @@ def plan_requests(records: list[tuple], limits) -> dict[str, list]:
     open_batch: dict[str, _Batch] = {}
     max_metrics, max_entities, max_body = limits.metrics, limits.entities, limits.body_bytes
     for rec in records:
-        op, run_id = rec[0], rec[1]
+        op = rec[0]
+        if op == OP_METRIC_BLOCK:  # the hot case: a run of points as columns
+            _plan_metric_block(rec, plans, open_batch, max_metrics, max_entities, max_body)
+            continue
+        run_id = rec[1]
         batch = open_batch.get(run_id)
-        if op == OP_METRIC:  # the hot case, kept short
-            item = rec[2]
+        if op == OP_METRIC:  # a point that carries its names (the stream dictionary was full)
             if batch is None or len(batch.metrics) >= max_metrics or batch.n >= max_entities or batch.size >= max_body:
                 batch = open_batch[run_id] = _Batch()
                 plans[run_id].append(batch)
-            batch.metrics.append(item)
+            batch.metrics.add((rec[2],), (rec[3],), (rec[4],), (rec[5],))
             batch.n += 1
-            batch.size += len(item[0]) + 60
+            batch.size += len(rec[2]) + 60
             continue
         if op == OP_DELETE_TAG or op == OP_INPUTS:
             open_batch.pop(run_id, None)
@@ -89,6 +93,41 @@ def plan_requests(records: list[tuple], limits) -> dict[str, list]:
         bucket[key] = value
         batch.size += item_size
     return plans
+
+
+def _plan_metric_block(block, plans, open_batch, max_metrics: int, max_entities: int, max_body: int) -> None:
+    """Add a block of points (columns) to its runs' batches, slicing it where a batch fills up."""
+    _, names, sids, values, timestamps, steps = block
+    streams = set(sids)
+    runs = {names[sid][0] for sid in streams}
+    if len(runs) > 1:  # points of several runs interleaved (threads logging to different runs)
+        for run_id in runs:
+            mine = [i for i, sid in enumerate(sids) if names[sid][0] == run_id]
+            _plan_metric_block((OP_METRIC_BLOCK, names, [sids[i] for i in mine], [values[i] for i in mine],
+                                [timestamps[i] for i in mine], [steps[i] for i in mine]),
+                               plans, open_batch, max_metrics, max_entities, max_body)
+        return
+    (run_id,) = runs
+    if len(streams) == 1:
+        key = names[next(iter(streams))][1]
+        keys = [key] * len(sids)
+        point_size = len(key) + 60
+    else:
+        keys = [names[sid][1] for sid in sids]
+        point_size = max(len(k) for k in keys) + 60
+    at, total = 0, len(sids)
+    while at < total:
+        batch = open_batch.get(run_id)
+        if batch is None or len(batch.metrics) >= max_metrics or batch.n >= max_entities or batch.size >= max_body:
+            batch = open_batch[run_id] = _Batch()
+            plans[run_id].append(batch)
+        room = min(max_metrics - len(batch.metrics), max_entities - batch.n,
+                   max(1, (max_body - batch.size) // point_size))
+        end = min(total, at + room)
+        batch.metrics.add(keys[at:end], values[at:end], timestamps[at:end], steps[at:end])
+        batch.n += end - at
+        batch.size += (end - at) * point_size
+        at = end
 
 
 class _RingState:
@@ -315,7 +354,11 @@ class BatchWorker:
             except (ValueError, RuntimeError):
                 continue
             for rec in records:
-                counts[rec[1]] += 1
+                if rec[0] == OP_METRIC_BLOCK:
+                    for sid in rec[2]:
+                        counts[rec[1][sid][0]] += 1
+                else:
+                    counts[rec[1]] += 1
         return dict(counts)
 
 

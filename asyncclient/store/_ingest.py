@@ -12,6 +12,8 @@ per column and ``INSERT ... SELECT ... FROM unnest(arrays) ON CONFLICT ...`` exp
 
 from __future__ import annotations
 
+from itertools import groupby, repeat
+
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.dialects.postgresql import ARRAY
@@ -28,14 +30,14 @@ def insert(conn: Connection, table: sa.Table):
     return (sqlite.insert if conn.dialect.name == "sqlite" else postgresql.insert)(table)
 
 
-def executemany(conn: Connection, stmt, columns: tuple[str, ...], rows: list[tuple]) -> None:
+def executemany(conn: Connection, stmt, columns: tuple[str, ...], rows) -> None:
     """``conn.execute(stmt, rows)`` for rows given as tuples in ``columns`` order, with a fast path on SQLite.
 
     SQLAlchemy processes every bound value of every row in Python; for 1000-row batches that costs more
     than SQLite itself. On SQLite we hand the statement SQLAlchemy compiled (cached per statement) and the
     tuples to the DBAPI cursor of the same connection, inside the same transaction.
     """
-    if not rows:
+    if isinstance(rows, list) and not rows:
         return
     if conn.dialect.name != "sqlite":
         conn.execute(stmt, [dict(zip(columns, row, strict=True)) for row in rows])
@@ -149,12 +151,11 @@ def _statements(conn: Connection) -> dict:
             where=sa.tuple_(upsert.excluded.step, upsert.excluded.timestamp, upsert.excluded.value)
             > sa.tuple_(lm.c.step, lm.c.timestamp, lm.c.value),
         )
-        found = _STATEMENTS[conn.dialect.name] = {
-            "history": insert(conn, t.metrics).on_conflict_do_nothing(),
-            "latest": upsert,
-        }
+        found = {"history": insert(conn, t.metrics).on_conflict_do_nothing(), "latest": upsert}
         if conn.dialect.name == "postgresql":
             found.update(_pg_statements())
+        # Published only once complete: server threads race to build it on the first requests.
+        _STATEMENTS[conn.dialect.name] = found
     return found
 
 
@@ -189,16 +190,38 @@ def write_metrics(conn: Connection, run_id: str, rows: list[tuple[int, int, int,
     if _is_postgresql(conn):
         _write_metrics_pg(conn, run_id, rows)
         return
+    write_metric_columns(conn, run_id, *zip(*rows, strict=True))
+
+
+def write_metric_columns(conn: Connection, run_id: str, key_ids, timestamps, steps, values, nans) -> None:
+    """``write_metrics`` on SQLite with the points as columns (the embedded ingest path).
+
+    Rows for the driver are assembled by zip and the latest value per key is found by max: both run in C,
+    where a Python loop per point would cost more than SQLite's insert.
+    """
+    if not key_ids:
+        return
+    if _is_postgresql(conn):
+        _write_metrics_pg(conn, run_id, list(zip(key_ids, timestamps, steps, values, nans, strict=True)))
+        return
     executemany(conn, _statements(conn)["history"], _HISTORY_COLUMNS,
-                [(run_id, k, ts, st, val, nan) for k, ts, st, val, nan in rows])
-    newest: dict[int, tuple[int, int, float, bool]] = {}
-    for k, ts, st, val, nan in rows:
-        cur = newest.get(k)
-        if cur is None or (st, ts, val) > cur[:3]:
-            newest[k] = (st, ts, val, nan)
-    # Sorted by key so concurrent PostgreSQL writers lock latest rows in one order (no deadlock).
+                zip(repeat(run_id), key_ids, timestamps, steps, values, nans))
+    newest = newest_per_key(key_ids, timestamps, steps, values, nans)
+    # Sorted by key so concurrent writers touch latest rows in one order.
     executemany(conn, _statements(conn)["latest"], _LATEST_COLUMNS,
                 [(run_id, k, val, ts, st, nan) for k, (st, ts, val, nan) in sorted(newest.items())])
+
+
+def newest_per_key(key_ids, timestamps, steps, values, nans) -> dict[int, tuple[int, int, float, bool]]:
+    """key_id -> (step, timestamp, value, is_nan) of the point with the largest (step, timestamp, value)."""
+    first = key_ids[0]
+    if key_ids.count(first) == len(key_ids):  # one key: the usual batch from a training loop
+        return {first: max(zip(steps, timestamps, values, nans, strict=True))}
+    points = list(zip(steps, timestamps, values, nans, strict=True))
+    # Several keys: a stable sort of indexes by key, then one max per group, all in C.
+    order = sorted(range(len(key_ids)), key=key_ids.__getitem__)
+    return {k: max(map(points.__getitem__, group))
+            for k, group in groupby(order, key=key_ids.__getitem__)}
 
 
 def _write_metrics_pg(conn: Connection, run_id: str, rows: list[tuple[int, int, int, float, bool]]) -> None:

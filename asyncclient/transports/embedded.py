@@ -6,7 +6,7 @@ import asyncio
 import functools
 
 from asyncclient.entities import DatasetInput, Metric, Param, RunTag
-from asyncclient.transports.base import BatchLimits, KeyValue, MetricTuple, Transport
+from asyncclient.transports.base import BatchLimits, KeyValue, MetricRecords, MetricTuple, Transport
 
 
 class EmbeddedTransport(Transport):
@@ -19,7 +19,7 @@ class EmbeddedTransport(Transport):
         self.uri = uri
         self.store = store_from_uri(uri)
 
-    async def log_batch(self, run_id: str, metrics: list[MetricTuple], params: list[KeyValue],
+    async def log_batch(self, run_id: str, metrics: MetricRecords | list[MetricTuple], params: list[KeyValue],
                         tags: list[KeyValue]) -> None:
         store = self.store
         fast = getattr(store, "log_batch_tuples", None)

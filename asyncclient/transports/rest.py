@@ -23,7 +23,14 @@ from asyncclient.entities import (
     ViewType,
 )
 from asyncclient.exceptions import MlflowException, RestException
-from asyncclient.transports.base import BatchLimits, KeyValue, MetricTuple, TransientError, Transport
+from asyncclient.transports.base import (
+    BatchLimits,
+    KeyValue,
+    MetricRecords,
+    MetricTuple,
+    TransientError,
+    Transport,
+)
 
 API = "/api/2.0/mlflow/"
 MSGPACK_CONTENT_TYPE = "application/x-asyncclient-msgpack"
@@ -113,10 +120,10 @@ class RestTransport(Transport):
         raise RestException(error, http_status=status)
 
     # ---- the data path ----
-    async def log_batch(self, run_id: str, metrics: list[MetricTuple], params: list[KeyValue],
+    async def log_batch(self, run_id: str, metrics: MetricRecords | list[MetricTuple], params: list[KeyValue],
                         tags: list[KeyValue]) -> None:
         if self.msgpack:
-            raw = msgpack.packb({"run_id": run_id, "metrics": metrics, "params": params, "tags": tags})
+            raw = msgpack.packb({"run_id": run_id, "metrics": list(metrics), "params": params, "tags": tags})
             await self._request("POST", "runs/log-batch", raw=raw, content_type=MSGPACK_CONTENT_TYPE)
             return
         to_json = wire.double_to_json

@@ -78,3 +78,22 @@ def test_exit_with_a_dead_server_is_bounded_and_says_what_was_not_delivered(own_
     history = PeerClient(own_mlflow_server.url).get_metric_history(run_line.split()[1], "late")
     assert sorted(m.step for m in history) == list(range(500))
     assert not list((tmp_path / "spool").glob("*.ring"))
+
+
+def test_a_full_buffer_makes_logging_wait_and_drops_nothing(tmp_path):
+    # A 1 MiB ring holds ~30k points; logging 200k must wait for the worker, never drop.
+    script = textwrap.dedent(f"""
+        import asyncclient as mlflow
+        mlflow.set_tracking_uri("sqlite:///{tmp_path}/bp.db")
+        with mlflow.start_run() as run:
+            for s in range(200_000):
+                mlflow.log_metric("m", float(s), step=s)
+        steps = [m.step for m in mlflow.MlflowClient().get_metric_history(run.info.run_id, "m")]
+        assert sorted(steps) == list(range(200_000)), len(steps)
+        print("OK")
+    """)
+    env = dict(os.environ, ASYNCCLIENT_BUFFER_MB="1", ASYNCCLIENT_SPOOL_DIR=str(tmp_path / "spool"))
+    out = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=180)
+    assert out.returncode == 0, out.stderr
+    assert "OK" in out.stdout
+    assert "buffer (1 MiB) is full" in out.stderr  # the user is told why logging slowed down
