@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import glob
 import os
 import shutil
 import signal
@@ -165,13 +166,19 @@ def measure(server: Server, conns: int, per_request: int, seconds: float, max_re
     return points / elapsed
 
 
+def _pg_binary(name: str) -> str | None:
+    """PostgreSQL's server programs: on PATH, in /usr/local/bin, or where Debian puts them."""
+    candidates = [shutil.which(name), f"/usr/local/bin/{name}",
+                  *sorted(glob.glob(f"/usr/lib/postgresql/*/bin/{name}"), reverse=True)]
+    return next((c for c in candidates if c and os.path.exists(c)), None)
+
+
 def postgres_uri() -> tuple[str | None, callable]:
     """(postgresql:// URI of an empty database or None, cleanup)."""
     env = os.environ.get("ASYNCCLIENT_TEST_POSTGRES_URI")
     if env:
         return env, lambda: None
-    initdb = shutil.which("initdb") or ("/usr/local/bin/initdb" if os.path.exists("/usr/local/bin/initdb") else None)
-    pg_ctl = shutil.which("pg_ctl") or ("/usr/local/bin/pg_ctl" if os.path.exists("/usr/local/bin/pg_ctl") else None)
+    initdb, pg_ctl = _pg_binary("initdb"), _pg_binary("pg_ctl")
     if not initdb or not pg_ctl:
         return None, lambda: None
     # Its own folder, not under the benchmark's private temp dir: the server runs as another user.
