@@ -296,14 +296,7 @@ class RingBuffer:
                 os.unlink(self.path)
             except FileNotFoundError:
                 pass
-        try:
-            self._mm.close()
-        except (BufferError, ValueError):
-            pass
-        try:
-            os.close(self._fd)
-        except OSError:
-            pass
+        self._release()
 
     def abandon_after_fork(self) -> None:
         """In a forked child: drop the inherited map and descriptor without touching the parent's file.
@@ -311,6 +304,9 @@ class RingBuffer:
         Closing our copy of the descriptor matters: while any process holds it, the parent's ring would
         look alive after the parent died.
         """
+        self._release()
+
+    def _release(self) -> None:
         try:
             self._mm.close()
         except (BufferError, ValueError):
