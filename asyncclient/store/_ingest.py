@@ -112,6 +112,18 @@ def intern_metric_keys(conn: Connection, keys: list[str]) -> dict[str, int]:
     return dict(rows.all())
 
 
+def intern_run_key(conn: Connection, run_id: str) -> int:
+    """The run's integer key for the metric history, created on its first point (append-only)."""
+    conn.execute(insert(conn, t.run_keys).on_conflict_do_nothing(index_elements=[t.run_keys.c.run_uuid]),
+                 [{"run_uuid": run_id}])
+    return conn.execute(sa.select(t.run_keys.c.run_key).where(t.run_keys.c.run_uuid == run_id)).scalar_one()
+
+
+def run_key_of(run_id: str):
+    """A scalar subquery for the run's history key (no row when the run never logged a metric)."""
+    return sa.select(t.run_keys.c.run_key).where(t.run_keys.c.run_uuid == run_id).scalar_subquery()
+
+
 def write_params(conn: Connection, run_id: str, params: dict[str, str]) -> None:
     """Insert new params; an existing key with another value is an error, the same value a no-op."""
     if not params:
@@ -134,7 +146,7 @@ def write_params(conn: Connection, run_id: str, params: dict[str, str]) -> None:
 
 
 _STATEMENTS: dict[str, dict] = {}
-_HISTORY_COLUMNS = ("run_uuid", "key_id", "timestamp", "step", "value", "is_nan")
+_HISTORY_COLUMNS = ("run_key", "key_id", "timestamp", "step", "value", "is_nan")
 _LATEST_COLUMNS = ("run_uuid", "key_id", "value", "timestamp", "step", "is_nan")
 
 
@@ -179,21 +191,23 @@ def _pg_statements() -> dict:
     return {"pg_history": history, "pg_latest": latest, "params": params, "tags": tags}
 
 
-def write_metrics(conn: Connection, run_id: str, rows: list[tuple[int, int, int, float, bool]]) -> None:
+def write_metrics(conn: Connection, run_id: str, run_key: int, rows: list[tuple[int, int, int, float, bool]]) -> None:
     """Append history points (exact duplicates dropped) and raise each key's latest value if newer.
 
-    ``rows`` are (key_id, timestamp, step, stored value, is_nan). "Latest" is the max of (step, timestamp,
+    ``run_key`` is the run's history key (``intern_run_key``); ``rows`` are (key_id, timestamp, step,
+    stored value, is_nan). "Latest" is the max of (step, timestamp,
     value) with NaN compared as its stored 0, as MLflow's ``_update_latest_metrics_if_necessary``.
     """
     if not rows:
         return
     if _is_postgresql(conn):
-        _write_metrics_pg(conn, run_id, rows)
+        _write_metrics_pg(conn, run_id, run_key, rows)
         return
-    write_metric_columns(conn, run_id, *zip(*rows, strict=True))
+    write_metric_columns(conn, run_id, run_key, *zip(*rows, strict=True))
 
 
-def write_metric_columns(conn: Connection, run_id: str, key_ids, timestamps, steps, values, nans) -> None:
+def write_metric_columns(conn: Connection, run_id: str, run_key: int, key_ids, timestamps, steps, values,
+                         nans) -> None:
     """``write_metrics`` on SQLite with the points as columns (the embedded ingest path).
 
     Rows for the driver are assembled by zip and the latest value per key is found by max: both run in C,
@@ -202,10 +216,10 @@ def write_metric_columns(conn: Connection, run_id: str, key_ids, timestamps, ste
     if not key_ids:
         return
     if _is_postgresql(conn):
-        _write_metrics_pg(conn, run_id, list(zip(key_ids, timestamps, steps, values, nans, strict=True)))
+        _write_metrics_pg(conn, run_id, run_key, list(zip(key_ids, timestamps, steps, values, nans, strict=True)))
         return
     executemany(conn, _statements(conn)["history"], _HISTORY_COLUMNS,
-                zip(repeat(run_id), key_ids, timestamps, steps, values, nans))
+                zip(repeat(run_key), key_ids, timestamps, steps, values, nans))
     newest = newest_per_key(key_ids, timestamps, steps, values, nans)
     # Sorted by key so concurrent writers touch latest rows in one order.
     executemany(conn, _statements(conn)["latest"], _LATEST_COLUMNS,
@@ -224,7 +238,8 @@ def newest_per_key(key_ids, timestamps, steps, values, nans) -> dict[int, tuple[
             for k, group in groupby(order, key=key_ids.__getitem__)}
 
 
-def _write_metrics_pg(conn: Connection, run_id: str, rows: list[tuple[int, int, int, float, bool]]) -> None:
+def _write_metrics_pg(conn: Connection, run_id: str, run_key: int,
+                      rows: list[tuple[int, int, int, float, bool]]) -> None:
     """``write_metrics`` on PostgreSQL: two statements, each with one array per column."""
     statements = _statements(conn)
     key_ids, timestamps, steps, values, nans = (list(col) for col in zip(*rows, strict=True))
@@ -232,7 +247,7 @@ def _write_metrics_pg(conn: Connection, run_id: str, rows: list[tuple[int, int, 
     if any(type(x) is not float for x in values):
         values = [float(x) for x in values]
     execute_compiled(conn, statements["pg_history"], {
-        "run_uuid": run_id, "key_id": key_ids, "timestamp": timestamps, "step": steps, "value": values,
+        "run_key": run_key, "key_id": key_ids, "timestamp": timestamps, "step": steps, "value": values,
         "is_nan": nans})
     newest: dict[int, tuple[int, int, float, bool]] = {}
     for k, ts, st, val, nan in zip(key_ids, timestamps, steps, values, nans, strict=True):

@@ -352,6 +352,14 @@ class SqlStore(TrackingStore):
             self._metric_key_ids.update(self._write(lambda conn: _ingest.intern_metric_keys(conn, sorted(missing))))
         return self._metric_key_ids
 
+    def _history_key(self, conn: Connection, run_id: str) -> int:
+        """The run's metric-history key, interned in the caller's transaction after its run check.
+
+        Not cached: two small statements per batch cost nothing next to the batch, and a key from a
+        rolled-back transaction can then never leak into a later one.
+        """
+        return _ingest.intern_run_key(conn, run_id)
+
     def log_batch(self, run_id: str, metrics: list[Metric], params: list[Param], tags: list[RunTag]) -> None:
         """Params, metrics and tags in one transaction (``SqlAlchemyStore.log_batch``).
 
@@ -369,7 +377,8 @@ class SqlStore(TrackingStore):
         def write(conn: Connection) -> None:
             self._run_row(conn, run_id, active=True)
             _ingest.write_params(conn, run_id, param_values)
-            _ingest.write_metrics(conn, run_id, rows)
+            if rows:
+                _ingest.write_metrics(conn, run_id, self._history_key(conn, run_id), rows)
             _ingest.write_tags(conn, run_id, tag_values)
         self._write(write)
 
@@ -404,7 +413,8 @@ class SqlStore(TrackingStore):
         def write(conn: Connection) -> None:
             self._run_row(conn, run_id, active=True)
             _ingest.write_params(conn, run_id, param_values)
-            _ingest.write_metric_columns(conn, run_id, *columns)
+            if metrics:
+                _ingest.write_metric_columns(conn, run_id, self._history_key(conn, run_id), *columns)
             _ingest.write_tags(conn, run_id, tag_values)
         self._write(write)
 
@@ -449,7 +459,7 @@ class SqlStore(TrackingStore):
     def _history_query(self, run_id: str, metric_key: str) -> sa.Select:
         m = t.metrics
         return sa.select(m.c.timestamp, m.c.step, m.c.value, m.c.is_nan).where(
-            m.c.run_uuid == run_id, m.c.key_id == compiler.metric_key_id(metric_key))
+            m.c.run_key == _ingest.run_key_of(run_id), m.c.key_id == compiler.metric_key_id(metric_key))
 
     def get_metric_history(self, run_id: str, metric_key: str, max_results: int | None = None,
                            page_token: str | None = None) -> PagedList[Metric]:

@@ -86,3 +86,31 @@ def test_db_upgrade_cli_command(tmp_path):
 def test_store_works_on_postgresql_via_plain_postgresql_uri(postgres_db_uri):
     store = store_from_uri(postgres_db_uri, default_artifact_root="s3://b/root")
     assert store.get_experiment("0").artifact_location == "s3://b/root/0"
+
+
+def test_upgrade_from_0001_keeps_the_metric_history(tmp_path):
+    """0002 moves history points from run uuids to integer run keys without losing one."""
+    import sqlalchemy as sa
+    from alembic import command
+    from alembic.config import Config
+
+    from asyncclient.store import SqlStore
+    from asyncclient.store.migrate import MIGRATIONS_DIR, upgrade
+
+    uri = f"sqlite:///{tmp_path / 'old.db'}"
+    engine = sa.create_engine(uri)
+    with engine.begin() as conn:
+        cfg = Config()
+        cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "0001")
+        conn.execute(sa.text("INSERT INTO experiments (experiment_id, name, lifecycle_stage) VALUES (0, 'Default', 'active')"))
+        conn.execute(sa.text("INSERT INTO runs (run_uuid, experiment_id, status, lifecycle_stage) "
+                             "VALUES ('r1', 0, 'RUNNING', 'active')"))
+        conn.execute(sa.text("INSERT INTO metric_keys (key_id, key) VALUES (1, 'loss')"))
+        conn.execute(sa.text("INSERT INTO metrics VALUES ('r1', 1, :ts, :st, :v, 0)"),
+                     [{"ts": 100 + i, "st": i, "v": i / 10} for i in range(50)])
+    engine.dispose()
+    upgrade(uri)
+    history = SqlStore(uri, f"file://{tmp_path}").get_metric_history("r1", "loss")
+    assert [(m.step, m.value) for m in history] == [(i, i / 10) for i in range(50)]
