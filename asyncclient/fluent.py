@@ -340,8 +340,6 @@ def log_metric(key: str, value: float, step: int | None = None, timestamp: int |
         s.flush()
 
 
-_getpid = os.getpid
-
 
 def log_metrics(metrics: dict, step: int | None = None, timestamp: int | None = None,
                 synchronous: bool | None = None, run_id: str | None = None, **_ignored) -> None:

@@ -6,7 +6,6 @@ fails the same way here as on an MLflow server, but at the line of user code tha
 
 from __future__ import annotations
 
-import math
 import numbers
 import posixpath
 import re
@@ -157,6 +156,3 @@ def validate_batch_limits(metrics, params, tags) -> None:
             f"tags. Got {total} total. Please split up the request into multiple requests."
         )
 
-
-def is_finite(x: float) -> bool:
-    return math.isfinite(x)

@@ -5,5 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/ensure-postgres.sh
+# PostgreSQL is now installed, so its tests must run, never skip.
+export ASYNCCLIENT_REQUIRE_POSTGRES=1
 python -m pip install --quiet -e ".[test]"
 exec python -m pytest -q "$@"

@@ -7,19 +7,6 @@ from asyncclient import config, fluent, session
 
 
 @pytest.fixture
-def tracking(mlflow_server):
-    """asyncclient pointed at the shared mlflow server, with a fresh session and no active run."""
-    session.reset_session()
-    asyncclient.set_tracking_uri(mlflow_server.url)
-    yield mlflow_server
-    while fluent._runs.stack:
-        asyncclient.end_run()
-    session.reset_session()
-    config.set_tracking_uri(None)
-    fluent._active_experiment_id = None
-
-
-@pytest.fixture
 def peer(mlflow_server):
     """MLflow's own client, to read back what asyncclient wrote."""
     from mlflow.tracking import MlflowClient
@@ -41,3 +28,17 @@ def tracking_at():
     session.reset_session()
     config.set_tracking_uri(None)
     fluent._active_experiment_id = None
+
+
+@pytest.fixture
+def tracking(mlflow_server, tracking_at):
+    """asyncclient pointed at the shared mlflow server, with a fresh session and no active run."""
+    tracking_at(mlflow_server.url)
+    return mlflow_server
+
+
+@pytest.fixture
+def own_server(asyncclient_server, tracking_at):
+    """asyncclient pointed at the shared asyncclient server."""
+    tracking_at(asyncclient_server.url)
+    return asyncclient_server

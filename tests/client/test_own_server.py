@@ -7,18 +7,7 @@ import threading
 import pytest
 
 import asyncclient as mlflow
-from asyncclient import config, fluent, session
-
-
-@pytest.fixture
-def own_server(asyncclient_server):
-    session.reset_session()
-    mlflow.set_tracking_uri(asyncclient_server.url)
-    yield asyncclient_server
-    while fluent._runs.stack:
-        mlflow.end_run()
-    session.reset_session()
-    config.set_tracking_uri(None)
+from asyncclient import session
 
 
 def test_client_discovers_the_msgpack_fast_path(own_server):

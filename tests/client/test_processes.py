@@ -119,23 +119,16 @@ def test_bare_fork_while_another_thread_logs(tracking, peer):
 
 
 @pytest.mark.parametrize("method", ["fork", "spawn"])
-def test_sweep_processes_share_one_embedded_sqlite_file(tmp_path, method):
+def test_sweep_processes_share_one_embedded_sqlite_file(tmp_path, method, tracking_at):
     """The embedded default under a sweep: several processes write one SQLite file, none sees it locked."""
-    from asyncclient import config, session
-
     uri = f"sqlite:///{tmp_path / 'sweep.db'}"
-    session.reset_session()
-    mlflow.set_tracking_uri(uri)
-    try:
-        run = MlflowClient().create_run("0")
-        ctx = multiprocessing.get_context(method)
-        with ctx.Pool(4) as pool:
-            pool.map(sweep_tasks.log_points, [(uri, run.info.run_id, f"p{w}", 3000) for w in range(8)])
-        assert mlflow.flush(timeout=120)
-        client = MlflowClient()
-        for w in range(8):
-            steps = sorted(m.step for m in client.get_metric_history(run.info.run_id, f"p{w}"))
-            assert steps == list(range(3000))
-    finally:
-        session.reset_session()
-        config.set_tracking_uri(None)
+    tracking_at(uri)
+    run = MlflowClient().create_run("0")
+    ctx = multiprocessing.get_context(method)
+    with ctx.Pool(4) as pool:
+        pool.map(sweep_tasks.log_points, [(uri, run.info.run_id, f"p{w}", 3000) for w in range(8)])
+    assert mlflow.flush(timeout=120)
+    client = MlflowClient()
+    for w in range(8):
+        steps = sorted(m.step for m in client.get_metric_history(run.info.run_id, f"p{w}"))
+        assert steps == list(range(3000))

@@ -8,35 +8,27 @@ import sys
 import textwrap
 import time
 
-import asyncclient as mlflow
-from asyncclient import session
 from asyncclient.tracking import MlflowClient
 
 
-def test_server_restarted_mid_run_loses_and_duplicates_nothing(own_mlflow_server):
+def test_server_restarted_mid_run_loses_and_duplicates_nothing(own_mlflow_server, tracking_at):
     from mlflow.tracking import MlflowClient as PeerClient
 
-    session.reset_session()
-    mlflow.set_tracking_uri(own_mlflow_server.url)
-    try:
-        run = MlflowClient().create_run("0")
-        rid = run.info.run_id
-        client = MlflowClient()
-        for s in range(1000):
-            client.log_metric(rid, "loss", float(s), step=s)
-        client.log_param(rid, "lr", "0.1")
-        own_mlflow_server.stop()
-        for s in range(1000, 2000):  # logged while the server is down: buffered, retried
-            client.log_metric(rid, "loss", float(s), step=s)
-        time.sleep(1.0)
-        own_mlflow_server.start()
-        assert client.flush(timeout=120)
-        history = PeerClient(own_mlflow_server.url).get_metric_history(rid, "loss")
-        assert sorted(m.step for m in history) == list(range(2000))
-        assert PeerClient(own_mlflow_server.url).get_run(rid).data.params == {"lr": "0.1"}
-    finally:
-        session.reset_session()
-        mlflow.set_tracking_uri(None)
+    tracking_at(own_mlflow_server.url)
+    client = MlflowClient()
+    rid = client.create_run("0").info.run_id
+    for s in range(1000):
+        client.log_metric(rid, "loss", float(s), step=s)
+    client.log_param(rid, "lr", "0.1")
+    own_mlflow_server.stop()
+    for s in range(1000, 2000):  # logged while the server is down: buffered, retried
+        client.log_metric(rid, "loss", float(s), step=s)
+    time.sleep(1.0)
+    own_mlflow_server.start()
+    assert client.flush(timeout=120)
+    history = PeerClient(own_mlflow_server.url).get_metric_history(rid, "loss")
+    assert sorted(m.step for m in history) == list(range(2000))
+    assert PeerClient(own_mlflow_server.url).get_run(rid).data.params == {"lr": "0.1"}
 
 
 def test_exit_with_a_dead_server_is_bounded_and_says_what_was_not_delivered(own_mlflow_server, tmp_path):

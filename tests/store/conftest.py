@@ -52,6 +52,8 @@ def postgres_server_uri():
         return
     initdb, pg_ctl = _pg_bin("initdb"), _pg_bin("pg_ctl")
     if not initdb or not pg_ctl:
+        if os.environ.get("ASYNCCLIENT_REQUIRE_POSTGRES"):  # scripts/test.sh installed it: missing is a failure
+            pytest.fail("ASYNCCLIENT_REQUIRE_POSTGRES is set but initdb/pg_ctl were not found")
         pytest.skip("PostgreSQL binaries (initdb, pg_ctl) not found and ASYNCCLIENT_TEST_POSTGRES_URI unset; "
                     "run scripts/ensure-postgres.sh")
     owner = None
