@@ -22,20 +22,16 @@ def sync_command(folder: str | None, timeout: float) -> None:
     from asyncclient.buffer.sync import sync_spool
 
     directory = folder or spool_dir()
-    reports = sync_spool(directory, timeout)
-    if not reports:
-        click.echo(f"Nothing to deliver in {directory}.")
-    failed = False
-    for r in reports:
-        if r.get("delivered"):
-            click.echo(f"delivered {r['path']} -> {r['uri']} (runs: {len(r['runs'])})")
-            for f in r["failures"]:
-                failed = True
-                click.echo(f"  refused for run {f['run_id']} ({', '.join(f['keys'][:10])}): {f['message']}", err=True)
-        else:
-            failed = True
-            click.echo(f"could not deliver {r['path']} -> {r['uri']}: {r['error']}; kept for a later sync", err=True)
-    raise SystemExit(1 if failed else 0)
+    report = sync_spool(directory, timeout)
+    for path in report["delivered"]:
+        click.echo(f"delivered {path}")
+    for f in report["failures"]:
+        click.echo(f"  refused for run {f['run_id']} ({', '.join(f['keys'][:10])}): {f['message']}", err=True)
+    for path in report["remaining"]:
+        click.echo(f"could not deliver {path} within {timeout:g} s; kept for a later sync", err=True)
+    if not (report["delivered"] or report["failures"] or report["remaining"]):
+        click.echo(f"Nothing left to deliver in {directory}.")
+    raise SystemExit(1 if report["failures"] or report["remaining"] else 0)
 
 
 def _mount_optional() -> None:

@@ -3,12 +3,15 @@
 | variable                     | default | meaning                                                  |
 |------------------------------|---------|----------------------------------------------------------|
 | MLFLOW_TRACKING_URI          | ./mlruns| where runs go: http(s)://server, sqlite:///, postgresql://, a folder |
-| ASYNCCLIENT_BUFFER_MB        | 128     | ring size per process (≈4.6 M metric points at 128)      |
+| ASYNCCLIENT_BUFFER_MB        | 32      | ring size per process (≈1.1 M metric points), allocated up front |
 | ASYNCCLIENT_FLUSH_INTERVAL   | 0.1     | seconds an entry may wait before its batch is sent       |
 | ASYNCCLIENT_MAX_IN_FLIGHT    | 4       | concurrent requests (one per run at a time)              |
 | ASYNCCLIENT_EXIT_TIMEOUT     | 30      | seconds to deliver at interpreter exit before giving up  |
 | ASYNCCLIENT_REQUEST_RETRY_SECONDS | 60 | how long create_run, get_run, ... retry a server that is down |
 | ASYNCCLIENT_SPOOL_DIR        | /dev/shm/asyncclient-<uid> | where ring files live                 |
+| ASYNCCLIENT_DELIVERY         | agent   | agent: a delivery process drains the rings; thread: in-process |
+| ASYNCCLIENT_AGENT_IDLE_SECONDS | 30    | the agent exits after this long with no ring to drain    |
+| ASYNCCLIENT_REQUEST_TIMEOUT  | 60      | seconds one HTTP request may take before it is retried   |
 """
 
 from __future__ import annotations
@@ -66,7 +69,7 @@ def _float(name: str, default: float) -> float:
 
 
 def buffer_bytes() -> int:
-    return max(1 << 20, int(_float("ASYNCCLIENT_BUFFER_MB", 128) * (1 << 20)))
+    return max(1 << 20, int(_float("ASYNCCLIENT_BUFFER_MB", 32) * (1 << 20)))
 
 
 def dictionary_bytes() -> int:
@@ -83,6 +86,22 @@ def max_in_flight() -> int:
 
 def request_retry_seconds() -> float:
     return max(0.0, _float("ASYNCCLIENT_REQUEST_RETRY_SECONDS", 60))
+
+
+def request_timeout() -> float:
+    """Seconds one HTTP request may take before it is abandoned and retried."""
+    return max(0.1, _float("ASYNCCLIENT_REQUEST_TIMEOUT", 60))
+
+
+def delivery_mode() -> str:
+    """``agent`` (a separate process drains the rings) or ``thread`` (a worker thread in this process)."""
+    mode = os.environ.get("ASYNCCLIENT_DELIVERY", "agent").strip().lower()
+    return mode if mode in ("agent", "thread") else "agent"
+
+
+def agent_idle_seconds() -> float:
+    """How long the delivery agent stays with no ring to drain before it exits."""
+    return max(0.5, _float("ASYNCCLIENT_AGENT_IDLE_SECONDS", 30))
 
 
 def exit_timeout() -> float:

@@ -12,8 +12,10 @@ import os
 import sys
 import threading
 import time
+import warnings
 
 from asyncclient import config, session, validation
+from asyncclient.buffer import RingFull
 from asyncclient.entities import Experiment, Run, RunStatus, SourceType
 from asyncclient.exceptions import DeliveryError, MlflowException
 from asyncclient.validation import _known_good_keys
@@ -32,6 +34,19 @@ class _ThreadRuns(threading.local):
 _main_stack: list[ActiveRun] = []
 _runs = _ThreadRuns()
 _active_experiment_id: str | None = None
+# In a forked child: the parent's active runs. As in MLflow, the child's own start_run() starts a run of its
+# own (no "already active"); a child that starts none still logs to the run it inherited.
+_inherited: list[ActiveRun] = []
+
+
+def _forget_parent_runs_after_fork() -> None:
+    global _inherited
+    _inherited = list(_main_stack) + [r for r in _runs.stack if r not in _main_stack] + _inherited
+    _main_stack.clear()
+    _runs.stack = _main_stack if threading.current_thread() is threading.main_thread() else []
+
+
+session._fork_hooks.append(_forget_parent_runs_after_fork)
 
 
 class ActiveRun(Run):
@@ -67,6 +82,8 @@ def _current_run_id() -> str:
         return stack[-1].info.run_id
     if _main_stack:
         return _main_stack[-1].info.run_id
+    if _inherited:
+        return _inherited[-1].info.run_id
     return start_run().info.run_id
 
 
@@ -224,6 +241,8 @@ def start_run(run_id: str | None = None, experiment_id: str | None = None, run_n
         )
     client = _client()
     parent = stack[-1].info.run_id if (nested and stack) else None
+    if nested and parent is None and _inherited:
+        parent = _inherited[-1].info.run_id
     if parent_run_id is not None:
         if parent is not None and parent != parent_run_id:
             raise MlflowException.invalid_parameter_value(
@@ -260,18 +279,27 @@ def start_run(run_id: str | None = None, experiment_id: str | None = None, run_n
 
 
 def _end(run: ActiveRun, status: str, pop_from: list, deadline: float | None = None) -> None:
+    """Queue the run's end behind its data, then wait for delivery, at most until the exit timeout.
+
+    Past it the caller goes on: the data and the end of the run are still delivered (by the agent, also
+    after this process is gone), and a warning says so. Refusals for this run are raised here.
+    """
     if run in pop_from:
         pop_from.remove(run)
     s = session.get_session()
-    timeout = None if deadline is None else max(0.0, deadline - time.monotonic())
-    try:
-        s.flush(timeout=timeout, raise_errors=False)
-        timeout = None if deadline is None else max(0.1, deadline - time.monotonic())
-        s.worker.call(s.transport.update_run_info(run.info.run_id, status, int(_time() * 1000), None), timeout)
-    finally:
-        failures = s.take_failures(run.info.run_id)
-        if failures:
-            raise DeliveryError(failures)
+    run_id = run.info.run_id
+    s.end_run(run_id, status, int(_time() * 1000))
+    if deadline is None:
+        deadline = time.monotonic() + config.exit_timeout()
+    delivered = s.flush(timeout=max(0.0, deadline - time.monotonic()), raise_errors=False)
+    failures = s.take_failures(run_id)
+    if failures:
+        raise DeliveryError(failures)
+    if not delivered:
+        where = "the delivery agent" if s.worker is None else "this process's worker while it lives"
+        warnings.warn(f"asyncclient: run {run_id} was not fully delivered to {s.tracking_uri} within "
+                      f"{config.exit_timeout():g} s (ASYNCCLIENT_EXIT_TIMEOUT); {where} goes on delivering it "
+                      f"and marks it {status} after its data.", stacklevel=3)
 
 
 def end_run(status: str = "FINISHED") -> None:
@@ -301,9 +329,13 @@ def last_active_run() -> Run | None:
 def _end_runs_at_exit(deadline: float) -> None:
     # As MLflow's atexit: runs this process started and left open are ended FINISHED. Runs inherited by a
     # forked child belong to the parent and stay open.
+    # The ends are queued behind the runs' data; the session's shutdown then waits for all of it at once,
+    # until the exit deadline, and says what the agent still has to deliver.
+    s = session.current_session()
     for run in reversed(list(_main_stack)):
-        if run._pid == os.getpid():
-            _end(run, "FINISHED", pop_from=_main_stack, deadline=deadline)
+        if run._pid == os.getpid() and s is not None:
+            _main_stack.remove(run)
+            s.end_run(run.info.run_id, "FINISHED", int(_time() * 1000))
 
 
 session._exit_hooks.append(_end_runs_at_exit)
@@ -335,10 +367,13 @@ def log_metric(key: str, value: float, step: int | None = None, timestamp: int |
         step = 0
     elif type(step) is not int:
         step = validation.metric_step(step, key)
-    s.log_metric(run_id, key, value, timestamp, step)
+    try:
+        if s.ring.append_metric(run_id, key, value, timestamp, step):
+            s.wake()
+    except RingFull:
+        s.log_metric(run_id, key, value, timestamp, step)  # waits for room (backpressure)
     if synchronous:
         s.flush()
-
 
 
 def log_metrics(metrics: dict, step: int | None = None, timestamp: int | None = None,

@@ -1,4 +1,11 @@
-"""The one per-process object: the ring, the worker, the transport, and what failed.
+"""The one per-process object: the ring, who drains it, the control plane, and what failed.
+
+Delivery leaves the process by default: a log call writes the ring and nothing else, and the delivery
+agent (``asyncclient.delivery.agent``, one per user and spool folder) drains it. ``flush()`` wakes the agent
+and waits until the ring's delivered counter passes what was written, then raises what the destination
+refused (the agent appends refusals next to the ring). Where no agent can run, or with
+``ASYNCCLIENT_DELIVERY=thread``, an in-process worker thread drains the ring instead; everything else is
+the same.
 
 A forked child never uses its parent's session: ``os.register_at_fork`` drops it (and the inherited map and
 file descriptor) so the child lazily builds its own, with fresh locks: no inherited pending entries, no
@@ -8,6 +15,7 @@ lock held by a thread that does not exist in the child.
 from __future__ import annotations
 
 import atexit
+import glob
 import logging
 import multiprocessing
 import os
@@ -20,97 +28,80 @@ import msgpack
 from asyncclient import config
 from asyncclient.buffer import RingBuffer, RingFull, spool_dir
 from asyncclient.buffer.ring import (
-    _METRIC,
-    _OFF_WRITE,
-    _U64,
-    KIND_METRIC,
-    METRIC_RECORD_SIZE,
     OP_DELETE_TAG,
+    OP_END_RUN,
     OP_INPUTS,
     OP_METRIC,
     OP_PARAM,
     OP_TAG,
+    SpoolFull,
 )
-from asyncclient.buffer.spool import ancestors
+from asyncclient.buffer.spool import ancestors, fallback_spool_dir
+from asyncclient.delivery.agent_link import AgentLink
+from asyncclient.delivery.control import ControlPlane
+from asyncclient.delivery.deliverer import pending_summary
 from asyncclient.exceptions import DeliveryError, MlflowException
 from asyncclient.transports import transport_for_uri
-from asyncclient.worker import BatchWorker
 
 _logger = logging.getLogger("asyncclient")
-_pack_metric = _METRIC.pack_into
-_pack_u64 = _U64.pack_into
 
-WAKE_EVERY_BYTES = 1000 * METRIC_RECORD_SIZE  # about one full log-batch of metric points
+_CREDENTIAL_VARIABLES = ("MLFLOW_TRACKING_TOKEN", "MLFLOW_TRACKING_USERNAME", "MLFLOW_TRACKING_PASSWORD")
+AGENT_START_GRACE = 10.0  # seconds flush() waits for a (re)started agent before draining in process
 
 
 class Session:
     def __init__(self, tracking_uri: str):
         self.pid = os.getpid()
         self.tracking_uri = tracking_uri
-        self.transport = transport_for_uri(tracking_uri)
+        self.mode = config.delivery_mode()
+        self.family = config.family_id()
         meta = {
-            "tracking_uri": tracking_uri, "pid": self.pid, "family": config.family_id(),
+            "tracking_uri": tracking_uri, "pid": self.pid, "family": self.family,
             "ancestors": ancestors(), "created": time.time(),
+            # The agent delivers for us with our credentials (the file is ours alone: mode 0600).
+            "credentials": {k: os.environ[k] for k in _CREDENTIAL_VARIABLES if os.environ.get(k)},
         }
-        self.spool_dir = spool_dir()
-        self.ring = RingBuffer.create(self.spool_dir, meta, config.buffer_bytes(), config.dictionary_bytes())
-        self._failures: list[dict] = []
+        self.spool_dir, self.ring = _create_ring(meta)
+        self.control = ControlPlane(tracking_uri)
+        self._failures_seen = 0
+        self._pending_failures: list[dict] = []
         self._failures_lock = threading.Lock()
         # Params are immutable: a different value for a key already logged from this process fails here,
         # at the call site, instead of as a server error later.
         self.params_logged: dict[tuple[str, str], str] = {}
-        self._next_wake = WAKE_EVERY_BYTES
         self._warned_full = False
         self.closed = False
-        self.worker = BatchWorker(
-            self.ring, self.transport, family=meta["family"], spool_dir=self.spool_dir,
+        self.worker = None
+        self.agent: AgentLink | None = None
+        self._agent_dead_since: float | None = None
+        self._family_rings: dict[str, RingBuffer] = {}
+        if self.mode == "agent":
+            self.agent = AgentLink(self.spool_dir)
+            if not self.agent.ensure():
+                _logger.warning("asyncclient: the delivery agent cannot start here; delivering in process")
+                self._drain_in_process()
+        else:
+            self._drain_in_process()
+
+    def _drain_in_process(self) -> None:
+        from asyncclient.delivery.worker import InProcessWorker
+
+        self.ring.set_drained_in_process(True)
+        self.agent = None
+        self.mode = "thread"
+        self.worker = InProcessWorker(
+            self.ring, transport_for_uri(self.tracking_uri), family=self.family, spool_dir=self.spool_dir,
             interval=config.flush_interval(), max_in_flight=config.max_in_flight(),
-            on_failure=self._record_failure,
         )
         self.worker.start()
 
-    # ---- the hot path ----
+    # ---- writing ----
     def log_metric(self, run_id: str, key: str, value: float, timestamp: int, step: int) -> None:
-        # The common case is written out here rather than through RingBuffer.put_metric: two method calls
-        # are a fifth of the cost of a log_metric call. It is the same code as put_metric's fast path.
-        ring = self.ring
-        with ring.lock:
-            keys = ring._streams.get(run_id)
-            sid = keys.get(key) if keys is not None else None
-            if sid is None:
-                sid = ring.stream_id(run_id, key)
-            w = ring._w
-            if sid >= 0 and w >= ring._r and w + METRIC_RECORD_SIZE <= ring.size:
-                _pack_metric(ring._mm, w, KIND_METRIC, sid, value, timestamp, step)
-                ring._w = w = w + METRIC_RECORD_SIZE
-                _pack_u64(ring._mm, _OFF_WRITE, w)  # publish only after the record is whole
-                ring.written_total += METRIC_RECORD_SIZE
-                if ring.written_total < self._next_wake:
-                    return
-                full = False
-            else:
-                full = not self._put_metric_slow(sid, run_id, key, value, timestamp, step)
-        if full:
-            self._put_when_room(msgpack.packb((OP_METRIC, run_id, key, value, timestamp, step)))
-        self._wake_if_due()
-
-    def _put_metric_slow(self, sid: int, run_id: str, key: str, value: float, timestamp: int, step: int) -> bool:
-        """Wrap-around, full ring, or a full stream dictionary (lock held); False when there is no room."""
-        ring = self.ring
         try:
-            if sid >= 0:
-                ring.put_metric(sid, value, timestamp, step)
-            else:  # the stream dictionary is full: carry run and key in the record itself
-                ring.put_packed(msgpack.packb((OP_METRIC, run_id, key, value, timestamp, step)))
-            return True
+            if self.ring.append_metric(run_id, key, value, timestamp, step):
+                self.wake()
         except RingFull:
-            return False
-
-    def _wake_if_due(self) -> None:
-        # A full batch's worth of bytes wakes the worker at once instead of waiting for its timer.
-        if self.ring.written_total >= self._next_wake:
-            self._next_wake = self.ring.written_total + WAKE_EVERY_BYTES
-            self.worker.wake()
+            self.put_when_room(msgpack.packb((OP_METRIC, run_id, key, value, timestamp, step)))
 
     def log_param(self, run_id: str, key: str, value: str) -> None:
         previous = self.params_logged.get((run_id, key))
@@ -120,90 +111,172 @@ class Session:
                 f"value='{previous}' for run ID='{run_id}'. Attempted logging new value '{value}'."
             )
         self.params_logged[(run_id, key)] = value
-        self._put(msgpack.packb((OP_PARAM, run_id, key, value)))
+        self.put(msgpack.packb((OP_PARAM, run_id, key, value)))
 
     def set_tag(self, run_id: str, key: str, value: str) -> None:
-        self._put(msgpack.packb((OP_TAG, run_id, key, value)))
+        self.put(msgpack.packb((OP_TAG, run_id, key, value)))
 
     def delete_tag(self, run_id: str, key: str) -> None:
-        self._put(msgpack.packb((OP_DELETE_TAG, run_id, key)))
+        self.put(msgpack.packb((OP_DELETE_TAG, run_id, key)))
 
     def log_inputs(self, run_id: str, datasets_json: list[dict]) -> None:
-        self._put(msgpack.packb((OP_INPUTS, run_id, datasets_json)))
+        self.put(msgpack.packb((OP_INPUTS, run_id, datasets_json)))
 
-    def _put(self, payload: bytes) -> None:
-        with self.ring.lock:
-            try:
-                self.ring.put_packed(payload)
-                full = False
-            except RingFull:
-                full = True
-        if full:
-            self._put_when_room(payload)
-        self._wake_if_due()
+    def end_run(self, run_id: str, status: str, end_time: int) -> None:
+        """Queue the run's end behind everything logged to it: the destination marks it ended after its data."""
+        self.put(msgpack.packb((OP_END_RUN, run_id, status, end_time)))
+        self.wake()
 
-    def _put_when_room(self, payload: bytes) -> None:
-        """Backpressure: the buffer is full, so the caller waits for the worker; nothing is dropped."""
+    def put(self, payload: bytes) -> None:
+        try:
+            self.ring.append_packed(payload)
+        except RingFull:
+            self.put_when_room(payload)
+
+    def put_when_room(self, payload: bytes) -> None:
+        """Backpressure: the buffer is full, so the caller waits for delivery; nothing is dropped."""
         if not self._warned_full:
             self._warned_full = True
             _logger.warning("asyncclient: the log buffer (%d MiB) is full; logging waits for delivery "
                             "(raise ASYNCCLIENT_BUFFER_MB to buffer more)", self.ring.size >> 20)
+        delay = 0.0005
+        next_check = time.monotonic() + 1.0
         while True:
-            self.worker.wake()
+            self.wake()
             with self.ring.lock:
                 try:
                     self.ring.put_packed(payload)
                     return
                 except RingFull:
                     pass
-            with self.worker._progress:
-                self.worker._progress.wait(0.05)
+            time.sleep(delay)
+            delay = min(delay * 2, 0.02)
+            if time.monotonic() > next_check:  # nobody drains: make sure somebody will
+                next_check = time.monotonic() + 1.0
+                self._check_drainer()
+
+    def wake(self) -> None:
+        if self.agent is not None:
+            self.agent.wake()
+        elif self.worker is not None:
+            self.worker.wake()
 
     # ---- control plane ----
     def call(self, name: str, *args, **kwargs):
-        """Run a transport call (create_run, get_run, search_runs, ...) on the worker loop and wait.
-
-        Transient failures are retried for up to ASYNCCLIENT_REQUEST_RETRY_SECONDS, as MLflow's client
-        retries its requests; then the error is raised.
-        """
-        method = getattr(self.transport, name)
-        return self.worker.call(self.worker.call_with_retries(method, args, kwargs, config.request_retry_seconds()))
+        """create_run, get_run, search_runs, ...: synchronous, retried while the server is unreachable."""
+        return self.control.call(name, *args, **kwargs)
 
     # ---- flushing and errors ----
-    def _record_failure(self, failure: dict) -> None:
-        with self._failures_lock:
-            self._failures.append(failure)
-
-    def take_failures(self, run_id: str | None = None) -> list[dict]:
-        with self._failures_lock:
-            if run_id is None:
-                taken, self._failures = self._failures, []
-            else:
-                taken = [f for f in self._failures if f["run_id"] == run_id]
-                self._failures = [f for f in self._failures if f["run_id"] != run_id]
-        return taken
-
     def flush(self, timeout: float | None = None, raise_errors: bool = True, run_id: str | None = None) -> bool:
-        """Wait until everything logged so far (here, and by dead child processes) is stored.
+        """Wait until everything logged so far (here, and by this process's dead children) is stored.
 
-        Returns False if the timeout passed first. Raises DeliveryError for entries the server refused.
+        One deadline for the whole wait. Returns False if it passed first (the data is still being
+        delivered). Raises DeliveryError for entries the destination refused, and for an unexpected error
+        that keeps delivery retrying (so a full disk is said, not waited on forever).
         """
-        with self.ring.lock:
-            target = self.ring.written_total
-        try:
-            # Synchronously, so rings of children that just died count as pending in the wait below.
-            self.worker.call(self.worker.adopt_orphans_now(), timeout)
-        except TimeoutError:
-            pass
-        done = self.worker.wait_for(target, timeout)
+        deadline = None if timeout is None else time.monotonic() + timeout
+        ring = self.ring
+        with ring.lock:
+            if ring._deferred:
+                try:
+                    ring.write_deferred()
+                except RingFull:
+                    pass
+            target = ring.written_total
+        self.wake()
+        delay = 0.0002
+        next_check = time.monotonic() + 0.5
+        done = False
+        while True:
+            if ring.delivered_total() >= target and self._family_delivered():
+                done = True
+                break
+            if raise_errors and self._collect_failures(retrying_only=True):
+                break
+            now = time.monotonic()
+            if deadline is not None and now >= deadline:
+                break
+            if now >= next_check:
+                next_check = now + 0.5
+                self._check_drainer()
+                self.wake()
+            time.sleep(delay if deadline is None else max(0.0, min(delay, deadline - now)))
+            delay = min(delay * 1.5, 0.01)
         if raise_errors:
             failures = self.take_failures(run_id)
             if failures:
                 raise DeliveryError(failures)
         return done
 
+    def _check_drainer(self) -> None:
+        """Restart a dead agent; if none comes up within a grace period, drain in process instead."""
+        if self.agent is None:
+            if self.worker is not None:
+                self.worker.adopt_orphans()
+            return
+        if self.agent.alive():
+            self._agent_dead_since = None
+            return
+        now = time.monotonic()
+        if self._agent_dead_since is None:
+            self._agent_dead_since = now
+        if now - self._agent_dead_since > AGENT_START_GRACE:
+            _logger.warning("asyncclient: the delivery agent does not start (see %s/agent.log); delivering in "
+                            "process", self.spool_dir)
+            self._drain_in_process()
+            return
+        self.agent.start()
+
+    def _family_delivered(self) -> bool:
+        """True when rings of this process's descendants (pool workers, forked children) are all delivered."""
+        me = self.pid
+        if self.worker is not None:
+            return not self.worker.adopted_rings()
+        for path in glob.glob(os.path.join(self.spool_dir, "*.ring")):
+            if path == self.ring.path:
+                continue
+            ring = self._family_rings.get(path)
+            if ring is None:
+                try:
+                    ring = RingBuffer.open_existing(path)
+                except (OSError, ValueError, RuntimeError):
+                    continue
+                if me not in ring.meta().get("ancestors", ()):
+                    ring._release()
+                    self._family_rings[path] = None  # not ours: remember, so we do not open it again
+                    continue
+                self._family_rings[path] = ring
+            if ring is not None and not ring.is_drained() and os.path.exists(path):
+                return False
+        return True
+
+    def _collect_failures(self, retrying_only: bool = False) -> bool:
+        count = self.ring.failure_count()
+        with self._failures_lock:
+            if count > self._failures_seen:
+                new = self.ring.read_failures(self._failures_seen)
+                self._failures_seen += len(new)
+                self._pending_failures.extend(new)
+            if retrying_only:
+                return any(f.get("retrying") for f in self._pending_failures)
+            return bool(self._pending_failures)
+
+    def take_failures(self, run_id: str | None = None) -> list[dict]:
+        self._collect_failures()
+        with self._failures_lock:
+            pending = self._pending_failures
+            if run_id is None:
+                taken, self._pending_failures = pending, []
+            else:
+                taken = [f for f in pending if f.get("run_id") in (run_id, None)]
+                self._pending_failures = [f for f in pending if f.get("run_id") not in (run_id, None)]
+        return taken
+
+    def pending_runs(self) -> dict[str, int]:
+        return pending_summary([self.ring])
+
     def shutdown(self, timeout: float) -> None:
-        """Flush within `timeout`; then say what was not delivered and keep it on disk for `asyncclient sync`."""
+        """Flush within `timeout`; then say what was not delivered yet and who delivers it."""
         if self.closed:
             return
         self.closed = True
@@ -211,19 +284,47 @@ class Session:
         failures = self.take_failures()
         if failures:
             print(f"asyncclient: {DeliveryError(failures).message}", file=sys.stderr)
-        if delivered:
+        if not delivered:
+            pending = self.pending_runs()
+            total = sum(pending.values())
+            runs = ", ".join(f"{run} ({n})" for run, n in sorted(pending.items(), key=lambda kv: -kv[1])[:10])
+            if self.worker is None and total:
+                pid = self.agent.agent_pid() if self.agent else None
+                print(f"asyncclient: {total} logged entries were not delivered to {self.tracking_uri} yet within "
+                      f"{timeout:.1f} s (runs: {runs}); the delivery agent (pid {pid}) goes on delivering them "
+                      f"from {self.spool_dir}.", file=sys.stderr)
+            elif total:
+                print(f"asyncclient: {total} logged entries were not delivered to {self.tracking_uri} within "
+                      f"{timeout:.1f} s (runs: {runs}). They are kept in {self.spool_dir}; run `asyncclient sync` "
+                      "to deliver them.", file=sys.stderr)
+        if self.worker is not None:
             self.worker.stop(timeout=1.0)
-            self.ring.close(unlink=True)
-            return
-        pending = self.worker.pending_summary()
-        total = sum(pending.values())
-        runs = ", ".join(f"{run} ({n})" for run, n in sorted(pending.items(), key=lambda kv: -kv[1])[:10])
-        print(
-            f"asyncclient: {total} logged entries were not delivered to {self.tracking_uri} within {timeout:g} s "
-            f"(runs: {runs}). They are kept in {self.spool_dir}; run `asyncclient sync` to deliver them.",
-            file=sys.stderr,
-        )
-        self.ring.close(unlink=False)
+        self.control.close()
+        for ring in self._family_rings.values():
+            if ring is not None:
+                ring._release()
+        # In agent mode the agent deletes the file once it is empty and we are gone; in process, we do.
+        self.ring.close(unlink=self.worker is not None and delivered and self.ring.is_empty())
+
+
+def _create_ring(meta: dict) -> tuple[str, RingBuffer]:
+    """The spool folder and our ring in it; a full default folder (a small /dev/shm) falls back to disk."""
+    folder = spool_dir()
+    try:
+        return folder, RingBuffer.create(folder, meta, config.buffer_bytes(), config.dictionary_bytes())
+    except SpoolFull as e:
+        fallback = fallback_spool_dir()
+        if os.environ.get("ASYNCCLIENT_SPOOL_DIR") or fallback == folder:
+            raise MlflowException(
+                f"asyncclient: {e.strerror}. Free space there, point ASYNCCLIENT_SPOOL_DIR at a folder with "
+                "room, or lower ASYNCCLIENT_BUFFER_MB.", error_code="RESOURCE_EXHAUSTED") from e
+        _logger.warning("asyncclient: %s; using %s instead", e.strerror, fallback)
+        try:
+            return fallback, RingBuffer.create(fallback, meta, config.buffer_bytes(), config.dictionary_bytes())
+        except SpoolFull as e2:
+            raise MlflowException(
+                f"asyncclient: {e.strerror}, nor in {fallback}. Point ASYNCCLIENT_SPOOL_DIR at a folder with "
+                "room, or lower ASYNCCLIENT_BUFFER_MB.", error_code="RESOURCE_EXHAUSTED") from e2
 
 
 # ---- the process-wide session ----
@@ -231,6 +332,7 @@ _session: Session | None = None
 _session_lock = threading.Lock()
 _exit_hooks: list = []  # fluent registers "end the runs this process started" here
 extra_sessions: list[Session] = []  # clients pointed at another tracking URI than the fluent API's
+_fork_hooks: list = []  # fluent registers "forget the parent's active runs as ours" here
 
 
 def get_session() -> Session:
@@ -267,22 +369,29 @@ def _after_fork_in_child() -> None:
     s, _session = _session, None
     for inherited in ([s] if s is not None else []) + extra_sessions:
         inherited.ring.abandon_after_fork()
+        if inherited.worker is not None:
+            inherited.worker.abandon_after_fork()
+        for ring in inherited._family_rings.values():
+            if ring is not None:
+                ring.abandon_after_fork()
     extra_sessions.clear()
+    for hook in _fork_hooks:
+        hook()
 
 
 def _at_exit() -> None:
     deadline = time.monotonic() + config.exit_timeout()
+    s = current_session()
+    if s is not None and not s.closed:
+        for hook in _exit_hooks:
+            try:
+                hook(deadline)
+            except Exception as e:  # exit must finish: report and go on
+                print(f"asyncclient: at exit: {e}", file=sys.stderr)
     for extra in [x for x in extra_sessions if x.pid == os.getpid()]:
         extra.shutdown(max(0.0, deadline - time.monotonic()))
-    s = current_session()
-    if s is None or s.closed:
-        return
-    for hook in _exit_hooks:
-        try:
-            hook(deadline)
-        except Exception as e:  # exit must finish: report and go on
-            print(f"asyncclient: at exit: {e}", file=sys.stderr)
-    s.shutdown(max(0.0, deadline - time.monotonic()))
+    if s is not None:
+        s.shutdown(max(0.0, deadline - time.monotonic()))
 
 
 os.register_at_fork(after_in_child=_after_fork_in_child)

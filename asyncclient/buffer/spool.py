@@ -18,6 +18,11 @@ def spool_dir() -> str:
     return os.path.join(base, f"asyncclient-{os.getuid()}")
 
 
+def fallback_spool_dir() -> str:
+    """On disk, for when the RAM-backed default has no room (Docker's 64 MiB /dev/shm)."""
+    return os.path.join(tempfile.gettempdir(), f"asyncclient-{os.getuid()}")
+
+
 def ancestors(pid: int | None = None, depth: int = 8) -> list[int]:
     """Parent pids up the tree (Linux /proc; elsewhere just the parent)."""
     pid = pid or os.getpid()
@@ -38,10 +43,12 @@ def ancestors(pid: int | None = None, depth: int = 8) -> list[int]:
     return chain
 
 
-def find_orphans(directory: str, family: str | None, me: int, skip: set[str]) -> list[RingBuffer]:
+def find_orphans(directory: str, family: str | None, me: int, skip: set[str],
+                 in_process_only: bool = False) -> list[RingBuffer]:
     """Adopt rings whose owner died and that belong to us: same family, or we are an ancestor.
 
-    With ``family=None`` every orphan is adopted (``asyncclient sync``).
+    With ``family=None`` every orphan is adopted. ``in_process_only`` leaves rings that the delivery agent
+    drains to the agent, so no ring ever has two readers.
     """
     adopted = []
     for path in glob.glob(os.path.join(directory, "*.ring")):
@@ -53,6 +60,9 @@ def find_orphans(directory: str, family: str | None, me: int, skip: set[str]) ->
         try:
             meta = ring.meta()
         except ValueError:
+            ring.close(unlink=False)
+            continue
+        if in_process_only and not ring.drained_in_process():
             ring.close(unlink=False)
             continue
         if family is None or meta.get("family") == family or me in meta.get("ancestors", ()):

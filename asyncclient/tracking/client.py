@@ -112,11 +112,14 @@ class MlflowClient(ArtifactMethods):
         self._call("update_run_info", run_id, status, None, name)
 
     def set_terminated(self, run_id: str, status: str | None = None, end_time: int | None = None) -> None:
-        """Deliver the run's pending data, then mark it ended (``MlflowClient.set_terminated``)."""
+        """Mark the run ended after its pending data (``MlflowClient.set_terminated``).
+
+        Waits for delivery at most ``ASYNCCLIENT_EXIT_TIMEOUT``; past it, the end is still delivered after
+        the data. Raises DeliveryError for this run's refused entries.
+        """
         s = self._session()
-        s.flush(raise_errors=False)
-        end_time = end_time if end_time else int(time.time() * 1000)
-        self._call("update_run_info", run_id, status or "FINISHED", end_time, None)
+        s.end_run(run_id, status or "FINISHED", end_time if end_time else int(time.time() * 1000))
+        s.flush(timeout=config.exit_timeout(), raise_errors=False)
         failures = s.take_failures(run_id)
         if failures:
             raise DeliveryError(failures)

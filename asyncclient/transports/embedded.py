@@ -1,12 +1,66 @@
-"""The embedded transport: batches go straight into the local store, in this process, no server."""
+"""The embedded transport: batches go straight into the local store (SQLite or PostgreSQL), no server."""
 
 from __future__ import annotations
 
 import asyncio
 import functools
+import queue
+import threading
 
 from asyncclient.entities import DatasetInput, Metric, Param, RunTag
 from asyncclient.transports.base import BatchLimits, KeyValue, MetricRecords, MetricTuple, Transport
+
+
+class StoreThread:
+    """One thread that runs blocking store calls for an event loop.
+
+    Not ``asyncio.to_thread``: its executor is shut down before ``atexit`` handlers run ("cannot schedule new
+    futures after shutdown"), which is exactly when an exiting process still has data to store. A plain
+    daemon thread of our own keeps working until the process is gone. One thread, because the store takes
+    one writer at a time anyway (SQLite), and the batches of one ring are already in order.
+    """
+
+    def __init__(self, name: str = "asyncclient-store"):
+        self._queue: queue.SimpleQueue = queue.SimpleQueue()
+        self._thread = threading.Thread(target=self._run, name=name, daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while True:
+            item = self._queue.get()
+            if item is None:
+                return
+            loop, future, fn, args, kwargs = item
+            try:
+                result = fn(*args, **kwargs)
+            except BaseException as e:  # handed to the awaiting coroutine, whatever it is
+                _resolve(loop, future, None, e)
+            else:
+                _resolve(loop, future, result, None)
+
+    async def run(self, fn, *args, **kwargs):
+        loop = asyncio.get_running_loop()
+        future = loop.create_future()
+        self._queue.put((loop, future, fn, args, kwargs))
+        return await future
+
+    def stop(self) -> None:
+        self._queue.put(None)
+
+
+def _resolve(loop, future, result, error) -> None:
+    def settle():
+        if future.done():
+            return
+        if error is not None:
+            future.set_exception(error)
+        else:
+            future.set_result(result)
+
+    try:
+        loop.call_soon_threadsafe(settle)
+    except RuntimeError:  # the loop closed while the call ran: nobody is waiting any more
+        pass
 
 
 class EmbeddedTransport(Transport):
@@ -18,15 +72,26 @@ class EmbeddedTransport(Transport):
 
         self.uri = uri
         self.store = store_from_uri(uri)
+        self._thread: StoreThread | None = None
+
+    def _runner(self) -> StoreThread:
+        if self._thread is None:
+            self._thread = StoreThread()
+        return self._thread
+
+    async def close(self) -> None:
+        if self._thread is not None:
+            self._thread.stop()
+            self._thread = None
 
     async def log_batch(self, run_id: str, metrics: MetricRecords | list[MetricTuple], params: list[KeyValue],
                         tags: list[KeyValue]) -> None:
         store = self.store
         fast = getattr(store, "log_batch_tuples", None)
         if fast is not None:
-            await asyncio.to_thread(fast, run_id, metrics, params, tags)
+            await self._runner().run(fast, run_id, metrics, params, tags)
             return
-        await asyncio.to_thread(
+        await self._runner().run(
             store.log_batch, run_id,
             [Metric(k, v, t, s) for k, v, t, s in metrics],
             [Param(k, v) for k, v in params],
@@ -34,18 +99,20 @@ class EmbeddedTransport(Transport):
         )
 
     async def delete_tag(self, run_id: str, key: str) -> None:
-        await asyncio.to_thread(self.store.delete_tag, run_id, key)
+        await self._runner().run(self.store.delete_tag, run_id, key)
 
     async def log_inputs(self, run_id: str, datasets: list[DatasetInput]) -> None:
-        await asyncio.to_thread(self.store.log_inputs, run_id, datasets)
+        await self._runner().run(self.store.log_inputs, run_id, datasets)
+
+    async def update_run_info(self, run_id: str, run_status, end_time: int | None, run_name: str | None):
+        return await self._runner().run(self.store.update_run_info, run_id, run_status, end_time, run_name)
 
     def __getattr__(self, name: str):
-        # Every other call (create_run, get_run, search_runs, ...) is the store's method of that name,
-        # run in a thread so the worker loop keeps draining.
+        # Every other call (create_run, get_run, search_runs, ...) is the store's method of that name.
         method = getattr(self.store, name)
 
         @functools.wraps(method)
         async def call(*args, **kwargs):
-            return await asyncio.to_thread(method, *args, **kwargs)
+            return await self._runner().run(method, *args, **kwargs)
 
         return call

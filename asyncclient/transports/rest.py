@@ -48,15 +48,21 @@ def _retry_after(headers) -> float | None:
 class RestTransport(Transport):
     limits = BatchLimits()
 
-    def __init__(self, uri: str, request_timeout: float = 120.0):
+    def __init__(self, uri: str, request_timeout: float | None = None, credentials: dict | None = None):
         self.uri = uri.rstrip("/")
+        if request_timeout is None:
+            from asyncclient import config
+
+            request_timeout = config.request_timeout()
         self._timeout = aiohttp.ClientTimeout(total=request_timeout)
         self._session: aiohttp.ClientSession | None = None
         self.msgpack = False
         self._headers = {}
         self._auth = None
-        token = os.environ.get("MLFLOW_TRACKING_TOKEN")
-        user, password = os.environ.get("MLFLOW_TRACKING_USERNAME"), os.environ.get("MLFLOW_TRACKING_PASSWORD")
+        # The delivery agent sends for other processes: it gets their credentials, not its own environment's.
+        env = credentials if credentials is not None else os.environ
+        token = env.get("MLFLOW_TRACKING_TOKEN")
+        user, password = env.get("MLFLOW_TRACKING_USERNAME"), env.get("MLFLOW_TRACKING_PASSWORD")
         if token:
             self._headers["Authorization"] = f"Bearer {token}"
         elif user and password:
@@ -107,7 +113,13 @@ class RestTransport(Transport):
         except (TimeoutError, aiohttp.ClientConnectionError, aiohttp.ClientPayloadError) as e:
             raise TransientError(f"{method} {url}: {type(e).__name__}: {e}") from e
         if status == 200:
-            return orjson.loads(payload) if payload else {}
+            try:
+                return orjson.loads(payload) if payload else {}
+            except orjson.JSONDecodeError:
+                # A login proxy or captive portal answering for the server: not the server's answer, so
+                # nothing was stored. Retry (with backoff) until the real server answers.
+                raise TransientError(f"{method} {url}: HTTP 200 with a body that is not JSON: "
+                                     f"{payload[:120]!r}") from None
         if status in RETRYABLE_STATUSES:
             raise TransientError(f"{method} {url}: HTTP {status}: {payload[:300]!r}", retry_after)
         try:
@@ -199,6 +211,8 @@ class RestTransport(Transport):
                 "tags": [{"key": t.key, "value": t.value} for t in tags]}
         if run_name:
             body["run_name"] = run_name
+        if run_id:  # an asyncclient server takes a client-chosen id, which makes a retried create idempotent
+            body["run_id"] = run_id
         return wire.run_from_json((await self._request("POST", "runs/create", body))["run"])
 
     async def get_run(self, run_id: str) -> Run:

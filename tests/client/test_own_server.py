@@ -2,18 +2,25 @@
 
 from __future__ import annotations
 
+import asyncio
 import threading
 
 import pytest
 
 import asyncclient as mlflow
 from asyncclient import session
+from asyncclient.transports import transport_for_uri
 
 
 def test_client_discovers_the_msgpack_fast_path(own_server):
-    with mlflow.start_run():
-        mlflow.log_metric("x", 1.0)
-    transport = session.get_session().transport
+    """The transport the delivery agent builds for a ring aimed at our server speaks msgpack."""
+    transport = transport_for_uri(session.get_session().tracking_uri)
+
+    async def discover():
+        await transport.start()
+        await transport.close()
+
+    asyncio.run(discover())
     assert transport.msgpack is True
     assert transport.limits.metrics > 1000
 

@@ -10,8 +10,8 @@ import pytest
 from asyncclient.buffer import RingBuffer, RingFull, find_orphans
 from asyncclient.buffer.ring import HEADER_SIZE as HEADER
 from asyncclient.buffer.ring import OP_DELETE_TAG, OP_METRIC_BLOCK, OP_PARAM, OP_TAG
+from asyncclient.delivery.plan import Batch, plan_requests
 from asyncclient.transports.base import BatchLimits
-from asyncclient.worker import _Batch, plan_requests
 
 RUN = "a" * 32
 
@@ -101,9 +101,9 @@ def test_planner_keeps_mlflow_limits_and_orders_barriers():
     block = (OP_METRIC_BLOCK, names, [0] * 2500, [0.5] * 2500, list(range(2500)), list(range(2500)))
     plans = plan_requests([block, (OP_TAG, RUN, "t", "1"), (OP_DELETE_TAG, RUN, "t"), (OP_TAG, RUN, "t", "2")],
                           BatchLimits())
-    kinds = [type(x).__name__ if isinstance(x, _Batch) else x[0] for x in plans[RUN]]
-    assert kinds == ["_Batch", "_Batch", "_Batch", OP_DELETE_TAG, "_Batch"]
-    batches = [x for x in plans[RUN] if isinstance(x, _Batch)]
+    kinds = [type(x).__name__ if isinstance(x, Batch) else x[0] for x in plans[RUN]]
+    assert kinds == ["Batch", "Batch", "Batch", OP_DELETE_TAG, "Batch"]
+    batches = [x for x in plans[RUN] if isinstance(x, Batch)]
     assert [len(b.metrics) for b in batches] == [1000, 1000, 500, 0]
     assert batches[2].tags == {"t": "1"} and batches[3].tags == {"t": "2"}
     assert [s for b in batches for _, _, _, s in b.metrics] == list(range(2500))
