@@ -74,6 +74,10 @@ class Session:
         self.worker = None
         self.agent: AgentLink | None = None
         self._agent_dead_since: float | None = None
+        self._next_liveness_check = time.monotonic() + 1.0
+        # When a bounded wait gave up (the destination is down), later bounded waits count from then: the
+        # `with` exit and the interpreter exit together wait ASYNCCLIENT_EXIT_TIMEOUT, not twice that.
+        self.stalled_since: float | None = None
         self._family_rings: dict[str, RingBuffer] = {}
         if self.mode == "agent":
             self.agent = AgentLink(self.spool_dir)
@@ -158,6 +162,12 @@ class Session:
     def wake(self) -> None:
         if self.agent is not None:
             self.agent.wake()
+            # About once a second of logging, make sure the agent is there (it may have been killed):
+            # a monotonic clock read per batch of points, a flock probe per second.
+            now = time.monotonic()
+            if now >= self._next_liveness_check:
+                self._next_liveness_check = now + 1.0
+                self._check_drainer()
         elif self.worker is not None:
             self.worker.wake()
 
@@ -202,6 +212,10 @@ class Session:
                 self.wake()
             time.sleep(delay if deadline is None else max(0.0, min(delay, deadline - now)))
             delay = min(delay * 1.5, 0.01)
+        if done:
+            self.stalled_since = None
+        elif timeout is not None and self.stalled_since is None:
+            self.stalled_since = deadline - timeout
         if raise_errors:
             failures = self.take_failures(run_id)
             if failures:
@@ -228,23 +242,23 @@ class Session:
         self.agent.start()
 
     def _family_delivered(self) -> bool:
-        """True when rings of this process's descendants (pool workers, forked children) are all delivered."""
+        """True when the rings of this process's descendants (pool workers, forked children), live or dead,
+        are all delivered: a parent that reads after its pool returned sees its workers' points."""
         me = self.pid
-        if self.worker is not None:
-            return not self.worker.adopted_rings()
+        if self.worker is not None and self.worker.adopted_rings():
+            return False
         for path in glob.glob(os.path.join(self.spool_dir, "*.ring")):
             if path == self.ring.path:
                 continue
-            ring = self._family_rings.get(path)
-            if ring is None:
+            ring = self._family_rings.get(path, False)
+            if ring is False:
                 try:
                     ring = RingBuffer.open_existing(path)
                 except (OSError, ValueError, RuntimeError):
                     continue
                 if me not in ring.meta().get("ancestors", ()):
                     ring._release()
-                    self._family_rings[path] = None  # not ours: remember, so we do not open it again
-                    continue
+                    ring = None  # not ours: remembered, so it is not opened again
                 self._family_rings[path] = ring
             if ring is not None and not ring.is_drained() and os.path.exists(path):
                 return False
@@ -380,8 +394,9 @@ def _after_fork_in_child() -> None:
 
 
 def _at_exit() -> None:
-    deadline = time.monotonic() + config.exit_timeout()
     s = current_session()
+    started = s.stalled_since if s is not None and s.stalled_since is not None else time.monotonic()
+    deadline = started + config.exit_timeout()
     if s is not None and not s.closed:
         for hook in _exit_hooks:
             try:
