@@ -61,7 +61,7 @@ class Session:
             # The agent delivers for us with our credentials (the file is ours alone: mode 0600).
             "credentials": {k: os.environ[k] for k in _CREDENTIAL_VARIABLES if os.environ.get(k)},
         }
-        self.spool_dir, self.ring = _create_ring(meta)
+        self.spool_dir, self.ring = _create_ring(meta, in_process=self.mode == "thread")
         self.control = ControlPlane(tracking_uri)
         self._failures_seen = 0
         self._pending_failures: list[dict] = []
@@ -147,12 +147,11 @@ class Session:
         next_check = time.monotonic() + 1.0
         while True:
             self.wake()
-            with self.ring.lock:
-                try:
-                    self.ring.put_packed(payload)
-                    return
-                except RingFull:
-                    pass
+            try:
+                self.ring.append_packed(payload)
+                return
+            except RingFull:
+                pass
             time.sleep(delay)
             delay = min(delay * 2, 0.02)
             if time.monotonic() > next_check:  # nobody drains: make sure somebody will
@@ -186,12 +185,8 @@ class Session:
         """
         deadline = None if timeout is None else time.monotonic() + timeout
         ring = self.ring
+        ring.flush_deferred()
         with ring.lock:
-            if ring._deferred:
-                try:
-                    ring.write_deferred()
-                except RingFull:
-                    pass
             target = ring.written_total
         self.wake()
         delay = 0.0002
@@ -321,11 +316,12 @@ class Session:
         self.ring.close(unlink=self.worker is not None and delivered and self.ring.is_empty())
 
 
-def _create_ring(meta: dict) -> tuple[str, RingBuffer]:
+def _create_ring(meta: dict, in_process: bool) -> tuple[str, RingBuffer]:
     """The spool folder and our ring in it; a full default folder (a small /dev/shm) falls back to disk."""
     folder = spool_dir()
     try:
-        return folder, RingBuffer.create(folder, meta, config.buffer_bytes(), config.dictionary_bytes())
+        return folder, RingBuffer.create(folder, meta, config.buffer_bytes(), config.dictionary_bytes(),
+                                         in_process)
     except SpoolFull as e:
         fallback = fallback_spool_dir()
         if os.environ.get("ASYNCCLIENT_SPOOL_DIR") or fallback == folder:
@@ -334,7 +330,8 @@ def _create_ring(meta: dict) -> tuple[str, RingBuffer]:
                 "room, or lower ASYNCCLIENT_BUFFER_MB.", error_code="RESOURCE_EXHAUSTED") from e
         _logger.warning("asyncclient: %s; using %s instead", e.strerror, fallback)
         try:
-            return fallback, RingBuffer.create(fallback, meta, config.buffer_bytes(), config.dictionary_bytes())
+            return fallback, RingBuffer.create(fallback, meta, config.buffer_bytes(), config.dictionary_bytes(),
+                                               in_process)
         except SpoolFull as e2:
             raise MlflowException(
                 f"asyncclient: {e.strerror}, nor in {fallback}. Point ASYNCCLIENT_SPOOL_DIR at a folder with "

@@ -117,7 +117,7 @@ class RingBuffer:
         # Re-entrant, so a signal handler that logs while the main thread holds it does not deadlock; the
         # `_busy` flag then diverts its record to `_deferred`, written right after the interrupted one.
         self.lock = threading.RLock()
-        self._busy = False
+        self._busy = False  # a write is under way (put_* are called with it set, by the append_* methods)
         self._deferred: list[bytes] = []
         # Streams name a (run id, metric key) pair with a small int so a metric record stays 29 bytes.
         self._streams: dict[str, dict[str, int]] = {}
@@ -147,8 +147,12 @@ class RingBuffer:
 
     # ---- opening ----
     @classmethod
-    def create(cls, spool_dir: str, meta: dict, size: int, dict_size: int) -> RingBuffer:
-        """A new ring owned by this process; every page is allocated now (SpoolFull when there is no room)."""
+    def create(cls, spool_dir: str, meta: dict, size: int, dict_size: int, in_process: bool = False) -> RingBuffer:
+        """A new ring owned by this process; every page is allocated now (SpoolFull when there is no room).
+
+        ``in_process``: drained by the owner's own worker, never by the agent. Set before the file gets its
+        scanned name, so an agent can never start reading a ring that already has a reader.
+        """
         os.makedirs(spool_dir, mode=0o700, exist_ok=True)
         base = f"{os.getpid()}-{os.urandom(4).hex()}"
         tmp = os.path.join(spool_dir, base + ".tmp")
@@ -177,6 +181,7 @@ class RingBuffer:
         _U32.pack_into(mm, _META_AT, len(blob))
         mm[_META_AT + 4:_META_AT + 4 + len(blob)] = blob
         ring = cls(final, fd, mm, size, dict_size, created=True)
+        ring.set_drained_in_process(in_process)
         os.rename(tmp, final)
         return ring
 
@@ -235,45 +240,65 @@ class RingBuffer:
         Raises RingFull when there is no room (the caller applies backpressure and retries).
         """
         with self.lock:
-            if self._busy:  # re-entered from a signal handler in the middle of a write
+            if self._busy:  # re-entered from a signal handler in the middle of a write: set it aside
                 self._deferred.append(msgpack.packb((OP_METRIC, run_id, key, value, timestamp, step)))
                 return False
-            keys = self._streams.get(run_id)
-            sid = keys.get(key) if keys is not None else None
-            if sid is None:
-                sid = self.stream_id(run_id, key)
-            w = self._w
-            if sid >= 0 and w >= self._r and w + METRIC_RECORD_SIZE <= self.size:
-                self._busy = True
-                _pack_metric(self._mm, w, KIND_METRIC, sid, value, timestamp, step)
-                self._w = w = w + METRIC_RECORD_SIZE
-                _pack_u64(self._mm, _OFF_WRITE, w)  # publish only after the record is whole
-                self.written_total += METRIC_RECORD_SIZE
+            # Busy before any state is read: a handler that runs from here on defers instead of writing
+            # at an offset we are about to use.
+            self._busy = True
+            try:
+                keys = self._streams.get(run_id)
+                sid = keys.get(key) if keys is not None else None
+                if sid is None:
+                    sid = self.stream_id(run_id, key)
+                w = self._w
+                if sid >= 0 and w >= self._r and w + METRIC_RECORD_SIZE <= self.size:
+                    _pack_metric(self._mm, w, KIND_METRIC, sid, value, timestamp, step)
+                    self._w = w = w + METRIC_RECORD_SIZE
+                    _pack_u64(self._mm, _OFF_WRITE, w)  # publish only after the record is whole
+                    self.written_total += METRIC_RECORD_SIZE
+                elif sid >= 0:
+                    self.put_metric(sid, value, timestamp, step)
+                else:  # the stream dictionary is full: carry run and key in the record itself
+                    self.put_packed(msgpack.packb((OP_METRIC, run_id, key, value, timestamp, step)))
+                if self.written_total < self.wake_at:
+                    return False
+                self.wake_at = self.written_total + WAKE_EVERY_BYTES
+                if self._deferred:
+                    self.write_deferred()
+                return True
+            finally:
                 self._busy = False
-            elif sid >= 0:
-                self.put_metric(sid, value, timestamp, step)
-            else:  # the stream dictionary is full: carry run and key in the record itself
-                self.put_packed(msgpack.packb((OP_METRIC, run_id, key, value, timestamp, step)))
-            if self.written_total < self.wake_at:
-                return False
-            self.wake_at = self.written_total + WAKE_EVERY_BYTES
-            if self._deferred:
-                self.write_deferred()
-            return True
 
-    def append_packed(self, payload: bytes) -> bool:
-        """A param, tag, delete, inputs or end-of-run record. Same return and RingFull as append_metric."""
+    def append_packed(self, payload: bytes) -> None:
+        """A param, tag, delete, inputs or end-of-run record. RingFull as append_metric."""
         with self.lock:
             if self._busy:
                 self._deferred.append(payload)
-                return False
-            self.put_packed(payload)
-            if self._deferred:
+                return
+            self._busy = True
+            try:
+                self.put_packed(payload)
+                if self._deferred:
+                    self.write_deferred()
+            finally:
+                self._busy = False
+
+    def flush_deferred(self) -> None:
+        """Write what signal handlers set aside (before flush() takes its target); RingFull leaves it set aside."""
+        with self.lock:
+            if self._busy or not self._deferred:
+                return
+            self._busy = True
+            try:
                 self.write_deferred()
-            return True
+            except RingFull:
+                pass
+            finally:
+                self._busy = False
 
     def write_deferred(self) -> None:
-        """Write records a signal handler logged while a write was under way (lock held; RingFull kept)."""
+        """Write records set aside by signal handlers (lock held, busy set by the caller)."""
         while self._deferred:
             self.put_packed(self._deferred[0])
             del self._deferred[0]
@@ -322,29 +347,21 @@ class RingBuffer:
 
     def put_metric(self, sid: int, value: float, timestamp: int, step: int) -> None:
         w = self._reserve(METRIC_RECORD_SIZE)
-        self._busy = True
-        try:
-            _METRIC.pack_into(self._mm, w, KIND_METRIC, sid, value, timestamp, step)
-            self._w = w = w + METRIC_RECORD_SIZE
-            _U64.pack_into(self._mm, _OFF_WRITE, w)  # publish only after the record is whole
-            self.written_total += METRIC_RECORD_SIZE
-        finally:
-            self._busy = False
+        _METRIC.pack_into(self._mm, w, KIND_METRIC, sid, value, timestamp, step)
+        self._w = w = w + METRIC_RECORD_SIZE
+        _U64.pack_into(self._mm, _OFF_WRITE, w)  # publish only after the record is whole
+        self.written_total += METRIC_RECORD_SIZE
 
     def put_packed(self, payload: bytes) -> None:
         n = _PACKED_HEAD.size + len(payload)
         if n > (self.size - self.data_start) // 4:
             raise ValueError(f"record of {n} bytes is larger than a quarter of the ring")
         w = self._reserve(n)
-        self._busy = True
-        try:
-            _PACKED_HEAD.pack_into(self._mm, w, KIND_PACKED, len(payload))
-            self._mm[w + _PACKED_HEAD.size:w + n] = payload
-            self._w = w = w + n
-            _U64.pack_into(self._mm, _OFF_WRITE, w)
-            self.written_total += n
-        finally:
-            self._busy = False
+        _PACKED_HEAD.pack_into(self._mm, w, KIND_PACKED, len(payload))
+        self._mm[w + _PACKED_HEAD.size:w + n] = payload
+        self._w = w = w + n
+        _U64.pack_into(self._mm, _OFF_WRITE, w)
+        self.written_total += n
 
     def set_drained_in_process(self, flag: bool) -> None:
         _U64.pack_into(self._mm, _OFF_IN_PROCESS, 1 if flag else 0)

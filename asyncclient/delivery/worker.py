@@ -85,10 +85,12 @@ class InProcessWorker:
         except Exception as e:  # the Deliverer contains errors; this is the last line of defence
             _logger.error("asyncclient: delivery pass failed: %s: %s", type(e).__name__, e)
             return
-        if not ok or (not state.owner_alive and state.ring.is_empty()):
+        if not state.owner_alive and (not ok or state.ring.is_empty()):
             self.states.pop(state.ring.path, None)
             state.ring.close(unlink=ok)
             self._notify()
+        elif not ok:  # our own ring is damaged: reported to flush(); stop reading it, keep writing it
+            self.states.pop(state.ring.path, None)
 
     def adopt_orphans(self) -> int:
         """Take over in-process rings that our dead descendants left (Pool.terminate(), os._exit, kill)."""

@@ -21,6 +21,16 @@ _stores: dict[tuple[str, str | None], TrackingStore] = {}
 _stores_pid = os.getpid()
 
 
+def _after_fork_in_child() -> None:
+    # A thread of the parent may have held the lock at fork time (building a store): in the child that
+    # thread does not exist and would never release it.
+    global _lock
+    _lock = threading.Lock()
+
+
+os.register_at_fork(after_in_child=_after_fork_in_child)
+
+
 def _folder_uri(folder: str) -> tuple[str, str]:
     folder = os.path.abspath(folder)
     return f"sqlite:///{os.path.join(folder, DB_FILENAME)}", "file://" + folder
@@ -53,6 +63,16 @@ def _default_artifact_root_for(db_uri: str) -> str:
         if path and path != ":memory:":
             return "file://" + os.path.join(os.path.dirname(os.path.abspath(path)), DEFAULT_FOLDER)
     return "file://" + os.path.abspath(DEFAULT_FOLDER)
+
+
+def forget_store(uri: str | None, default_artifact_root: str | None = None) -> None:
+    """Drop (and close) the cached store of a URI, so the next store_from_uri opens it afresh."""
+    with _lock:
+        store = _stores.pop((uri or "", default_artifact_root), None)
+    if store is not None:
+        close = getattr(store, "close", None)
+        if close is not None:
+            close()
 
 
 def store_from_uri(uri: str | None, default_artifact_root: str | None = None) -> TrackingStore:

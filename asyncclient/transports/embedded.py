@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-import functools
+import os
 import queue
 import threading
 
@@ -68,11 +68,43 @@ class EmbeddedTransport(Transport):
     limits = BatchLimits(metrics=20_000, params=1000, tags=1000, entities=22_000, body_bytes=1 << 60)
 
     def __init__(self, uri: str | None):
-        from asyncclient.store import store_from_uri
+        from asyncclient.store.uri import resolve_db_uri
 
         self.uri = uri
-        self.store = store_from_uri(uri)
+        db_uri = resolve_db_uri(uri)[0]
+        self._sqlite_path = db_uri[len("sqlite:///"):] if db_uri.startswith("sqlite:///") else None
+        self._identity = None
+        self.store = self._open()
         self._thread: StoreThread | None = None
+
+    def _open(self):
+        from asyncclient.store import store_from_uri
+
+        store = store_from_uri(self.uri)
+        self._identity = self._file_identity()
+        return store
+
+    def _file_identity(self):
+        if self._sqlite_path is None:
+            return None
+        try:
+            st = os.stat(self._sqlite_path)
+        except FileNotFoundError:
+            return None
+        return st.st_dev, st.st_ino
+
+    def _current_store(self):
+        """The store, opened again if its SQLite file was deleted or replaced since (``rm -rf mlruns``
+        between experiments): the delivery agent lives longer than one experiment's folder."""
+        if self._sqlite_path is not None and self._file_identity() != self._identity:
+            from asyncclient.store.uri import forget_store
+
+            forget_store(self.uri)
+            self.store = self._open()
+        return self.store
+
+    def _call(self, name: str, *args, **kwargs):
+        return getattr(self._current_store(), name)(*args, **kwargs)
 
     def _runner(self) -> StoreThread:
         if self._thread is None:
@@ -86,33 +118,32 @@ class EmbeddedTransport(Transport):
 
     async def log_batch(self, run_id: str, metrics: MetricRecords | list[MetricTuple], params: list[KeyValue],
                         tags: list[KeyValue]) -> None:
-        store = self.store
-        fast = getattr(store, "log_batch_tuples", None)
-        if fast is not None:
-            await self._runner().run(fast, run_id, metrics, params, tags)
+        if getattr(self.store, "log_batch_tuples", None) is not None:
+            await self._runner().run(self._call, "log_batch_tuples", run_id, metrics, params, tags)
             return
         await self._runner().run(
-            store.log_batch, run_id,
+            self._call, "log_batch", run_id,
             [Metric(k, v, t, s) for k, v, t, s in metrics],
             [Param(k, v) for k, v in params],
             [RunTag(k, v) for k, v in tags],
         )
 
     async def delete_tag(self, run_id: str, key: str) -> None:
-        await self._runner().run(self.store.delete_tag, run_id, key)
+        await self._runner().run(self._call, "delete_tag", run_id, key)
 
     async def log_inputs(self, run_id: str, datasets: list[DatasetInput]) -> None:
-        await self._runner().run(self.store.log_inputs, run_id, datasets)
+        await self._runner().run(self._call, "log_inputs", run_id, datasets)
 
     async def update_run_info(self, run_id: str, run_status, end_time: int | None, run_name: str | None):
-        return await self._runner().run(self.store.update_run_info, run_id, run_status, end_time, run_name)
+        return await self._runner().run(self._call, "update_run_info", run_id, run_status, end_time, run_name)
 
     def __getattr__(self, name: str):
         # Every other call (create_run, get_run, search_runs, ...) is the store's method of that name.
-        method = getattr(self.store, name)
+        if name.startswith("_") or not hasattr(self.store, name):
+            raise AttributeError(name)
 
-        @functools.wraps(method)
         async def call(*args, **kwargs):
-            return await self._runner().run(method, *args, **kwargs)
+            return await self._runner().run(self._call, name, *args, **kwargs)
 
+        call.__name__ = name
         return call

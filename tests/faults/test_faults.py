@@ -5,7 +5,6 @@ from __future__ import annotations
 import math
 
 import pytest
-
 from scenarios import EXIT_TIMEOUT, SCENARIOS, Bench
 
 
