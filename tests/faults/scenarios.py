@@ -22,7 +22,7 @@ import urllib.request
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, os.path.dirname(HERE))
-from conftest import MlflowServer, free_port, wait_for_health  # noqa: E402
+from conftest import AsyncclientServer, MlflowServer, free_port, wait_for_health  # noqa: E402,F401
 
 EXIT_TIMEOUT = 10.0
 POINTS = 10_000
@@ -82,9 +82,9 @@ class Result:
 class Bench:
     """A server, a fault proxy in front of it, and a spool folder of our own (so our own agent)."""
 
-    def __init__(self, workdir: str):
+    def __init__(self, workdir: str, server_class=MlflowServer):
         self.workdir = workdir
-        self.server = MlflowServer(workdir).start()
+        self.server = server_class(workdir).start()
         self.proxy_port = free_port()
         self.proxy_url = f"http://127.0.0.1:{self.proxy_port}"
         self.proxy = None
