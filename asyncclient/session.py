@@ -160,7 +160,7 @@ class Session:
 
     def wake(self) -> None:
         if self.agent is not None:
-            self.agent.wake()
+            self.agent.wake(self.ring.path)
             # About once a second of logging, make sure the agent is there (it may have been killed):
             # a monotonic clock read per batch of points, a flock probe per second.
             now = time.monotonic()

@@ -8,9 +8,16 @@
 (c) a sweep of 8 processes logging to that server: asyncclient vs MLflow async (buffered).
 (d) asyncclient's client -> asyncclient's server (msgpack, same SQLite backend kind) end to end, against the
     mlflow server's own log_batch capacity from (b).
+(e) what logging costs a training loop: wall time of a CPU-bound loop with and without one log_metric per
+    step, per point, against a minimal process-safe log_metric (timestamp, type check, stream lookup, lock,
+    pack into an mmap); delivery agent and in-process thread, embedded and to the server, and MLflow async.
+(f) responsiveness through the agent: 1,000 short runs in a row (start, 10 params, 100 points, end), and
+    flush() after one point (median), agent vs in-process thread.
+(g) a sweep of 8 processes into the embedded SQLite store: agent vs in-process thread (each process
+    writing the file itself, as before the agent).
 
 Each contender runs in its own process (so MLflow's settings and exit handlers stay apart) and prints one
-JSON line. Usage: python benchmarks/bench_client.py [--quick]
+JSON line. Usage: python benchmarks/bench_client.py [--quick] [--only abcdefg]
 """
 
 from __future__ import annotations
@@ -114,6 +121,105 @@ if __name__ == "__main__":
 """
 
 
+TRAINING_LOOP = r"""
+import json, mmap, os, struct, sys, threading, time
+N, which = int(sys.argv[1]), sys.argv[2]
+
+def work(i):  # a CPU-bound training step of a few microseconds
+    acc = 0.0
+    for j in range(12):
+        acc += (i ^ j) * 0.5
+    return acc
+
+if which == "floor":
+    # The least a process-safe log_metric can do: a timestamp, a type check, a stream lookup, a lock, a pack
+    # into shared memory, a published write offset.
+    mm = mmap.mmap(-1, 64 << 20)
+    lock, rec, u64, streams, pos = threading.Lock(), struct.Struct("<BIdqq"), struct.Struct("<Q"), {}, [4096]
+    def log_metric(key, value, step=None):
+        ts = int(time.time() * 1000)
+        if type(value) is not float:
+            value = float(value)
+        sid = streams.get(key)
+        if sid is None:
+            sid = streams[key] = len(streams)
+        with lock:
+            p = pos[0]
+            if p + 29 > len(mm):
+                p = 4096
+            rec.pack_into(mm, p, 1, sid, value, ts, step)
+            pos[0] = p + 29
+            u64.pack_into(mm, 16, p + 29)
+elif which == "none":
+    log_metric = None
+elif which == "mlflow_async":
+    import functools
+    import mlflow
+    mlflow.start_run()
+    log_metric = functools.partial(mlflow.log_metric, synchronous=False)
+else:
+    import asyncclient as mlflow
+    mlflow.start_run()
+    log_metric = mlflow.log_metric
+    log_metric("loss", 0.0, step=0)  # the session (ring, agent) is built before timing
+t = time.perf_counter()
+if log_metric is None:
+    for i in range(N):
+        work(i)
+else:
+    for i in range(N):
+        work(i)
+        log_metric("loss", 0.5, step=i)
+elapsed = time.perf_counter() - t
+print(json.dumps({"seconds": elapsed}), flush=True)
+os._exit(0)  # the loop is measured; what delivery does after it is (b), (c), (g)
+"""
+
+SHORT_RUNS = r"""
+import json, statistics, sys, time
+import asyncclient as mlflow
+R = int(sys.argv[1])
+mlflow.log_param  # imported
+t = time.perf_counter()
+for r in range(R):
+    with mlflow.start_run():
+        mlflow.log_params({f"p{i}": i for i in range(10)})
+        for s in range(100):
+            mlflow.log_metric("loss", 1.0 / (s + 1), step=s)
+runs_s = time.perf_counter() - t
+latencies = []
+with mlflow.start_run():
+    for i in range(300):
+        mlflow.log_metric("x", 1.0, step=i)
+        t = time.perf_counter()
+        mlflow.flush()
+        latencies.append(time.perf_counter() - t)
+print(json.dumps({"runs_seconds": runs_s, "flush_median_ms": statistics.median(latencies) * 1000}), flush=True)
+"""
+
+SWEEP_EMBEDDED = r"""
+import json, multiprocessing, os, sys, time
+P, N = int(sys.argv[1]), int(sys.argv[2])
+def trial(i):
+    import asyncclient as mlflow
+    with mlflow.start_run(run_name=f"trial-{i}"):
+        for s in range(N):
+            mlflow.log_metric("loss", 1.0 / (s + 1), step=s)
+if __name__ == "__main__":
+    import asyncclient as mlflow
+    mlflow.MlflowClient().search_experiments()  # the store exists before the processes race to create it
+    t0 = time.perf_counter()
+    procs = [multiprocessing.get_context("spawn").Process(target=trial, args=(i,)) for i in range(P)]
+    for p in procs: p.start()
+    for p in procs: p.join()
+    elapsed = time.perf_counter() - t0
+    runs = mlflow.MlflowClient().search_runs("0", max_results=100)
+    stored = sum(len(mlflow.MlflowClient().get_metric_history(r.info.run_id, "loss")) for r in runs)
+    print(json.dumps({"points_per_s": P * N / elapsed, "seconds": elapsed, "stored": stored,
+                      "exit_codes": [p.exitcode for p in procs]}), flush=True)
+"""
+
+
 def run(code: str, args: list, env: dict, cwd: str, timeout: float = 900) -> dict:
     path = os.path.join(cwd, "contender.py")
     with open(path, "w") as f:
@@ -122,12 +228,68 @@ def run(code: str, args: list, env: dict, cwd: str, timeout: float = 900) -> dic
                          cwd=cwd, timeout=timeout)
     if out.returncode != 0:
         raise RuntimeError(f"{args}: {out.stderr[-2000:]}")
-    return json.loads(out.stdout.strip().splitlines()[-1])
+    result = json.loads(out.stdout.strip().splitlines()[-1])
+    result["stderr"] = out.stderr
+    return result
+
+
+def training_loop(env: dict, local: dict, workdir: str, quick: bool) -> None:
+    n = 100_000 if quick else 300_000
+    print(f"(e) what one log_metric per step costs a CPU-bound training loop ({n:,} steps), per point, "
+          "best of 5 runs each")
+
+    def best(which, environment, steps=n, repeats=5):
+        return min(run(TRAINING_LOOP, [steps, which], environment, workdir)["seconds"] for _ in range(repeats))
+
+    base = best("none", local)
+    floor = (best("floor", local) - base) / n * 1e6
+    print(f"  minimal process-safe log_metric (the floor)   {floor:6.2f} us/point")
+    for label, environment in (("asyncclient, embedded, delivery agent", dict(local, ASYNCCLIENT_DELIVERY="agent")),
+                               ("asyncclient, embedded, in-process thread", dict(local, ASYNCCLIENT_DELIVERY="thread")),
+                               ("asyncclient -> mlflow server, agent", dict(env, ASYNCCLIENT_DELIVERY="agent")),
+                               ("asyncclient -> mlflow server, thread", dict(env, ASYNCCLIENT_DELIVERY="thread"))):
+        cost = (best("asyncclient", environment) - base) / n * 1e6
+        print(f"  {label:45} {cost:6.2f} us/point   {cost / floor:4.2f}x the floor")
+    steps = 5_000 if quick else 20_000
+    base_small = best("none", local, steps, 3)
+    theirs = (best("mlflow_async", env, steps, 2) - base_small) / steps * 1e6
+    print(f"  MLflow log_metric(synchronous=False) -> server {theirs:6.1f} us/point   {theirs / floor:4.0f}x the floor")
+
+
+def responsiveness(local: dict, workdir: str, quick: bool) -> None:
+    runs = 200 if quick else 1000
+    print(f"(f) {runs:,} short runs in a row (start, 10 params, 100 points, end), then flush() after one point, "
+          "embedded; best of 3")
+    for mode in ("agent", "thread"):
+        folder = os.path.join(workdir, f"short-{mode}")
+        os.makedirs(folder, exist_ok=True)
+        results = [run(SHORT_RUNS, [runs], dict(local, ASYNCCLIENT_DELIVERY=mode), folder) for _ in range(3)]
+        seconds = min(r["runs_seconds"] for r in results)
+        flush_ms = min(r["flush_median_ms"] for r in results)
+        print(f"  {mode:7} {seconds:7.2f} s for the runs ({seconds / runs * 1000:5.2f} ms a run)   "
+              f"flush() after one point: median {flush_ms:5.2f} ms")
+
+
+def embedded_sweep(local: dict, workdir: str, quick: bool) -> None:
+    n = 20_000 if quick else 50_000
+    print(f"(g) sweep: 8 spawned processes x {n:,} points into one embedded SQLite store, best of 3")
+    for mode in ("agent", "thread"):
+        best = None
+        for attempt in range(3):
+            folder = os.path.join(workdir, f"sweep-{mode}-{attempt}")
+            os.makedirs(folder)
+            r = run(SWEEP_EMBEDDED, [8, n], dict(local, ASYNCCLIENT_DELIVERY=mode), folder)
+            assert r["stored"] == 8 * n, r
+            assert "database is locked" not in r["stderr"], r["stderr"][-500:]
+            best = r if best is None or r["seconds"] < best["seconds"] else best
+        print(f"  {mode:7} {best['seconds']:6.2f} s  {best['points_per_s']:9,.0f} pts/s  all {8 * n:,} stored, "
+              "no 'database is locked'")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--only", default="abcdefg", help="sections to run, e.g. efg")
     opts = parser.parse_args()
     n_calls = 200_000 if opts.quick else 1_000_000
     workdir = tempfile.mkdtemp(prefix="bench-client-")
@@ -137,6 +299,14 @@ def main() -> None:
     local = dict(env)
     local.pop("MLFLOW_TRACKING_URI")  # asyncclient's default: the embedded ./mlruns store
     try:
+        if "e" in opts.only:
+            training_loop(env, local, workdir, opts.quick)
+        if "f" in opts.only:
+            responsiveness(local, workdir, opts.quick)
+        if "g" in opts.only:
+            embedded_sweep(local, workdir, opts.quick)
+        if not set("abcd") & set(opts.only):
+            return
         print(f"(a) caller cost per log_metric, median of 1000-call blocks ({n_calls:,} calls; MLflow 20,000), "
               "best of 3 runs (MLflow: 2)")
         # Best of several runs for every contender: a run disturbed by the host shifts the whole median.

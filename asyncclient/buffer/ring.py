@@ -136,7 +136,8 @@ class RingBuffer:
             self._dict_used = _U64.unpack_from(mm, _OFF_DICT)[0]
             self._load_dictionary()
             if not (self.data_start <= self._r <= size and self.data_start <= self._w <= size):
-                raise CorruptRing(f"corrupt ring {path}: offsets out of range")
+                raise CorruptRing(f"corrupt ring {path}: offsets out of range (read {self._r}, write {self._w}, "
+                                  f"data {self.data_start}..{size})")
         # Logical byte counters (never reset; wrap gaps included on both sides) let flush() wait for
         # "everything written before now". The reader's counter lives in the header so it survives a
         # reader that dies and is replaced.

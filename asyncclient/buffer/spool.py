@@ -13,7 +13,7 @@ def spool_dir() -> str:
     """``ASYNCCLIENT_SPOOL_DIR``, else a per-user folder in /dev/shm (RAM-backed), else the temp dir."""
     configured = os.environ.get("ASYNCCLIENT_SPOOL_DIR")
     if configured:
-        return configured
+        return os.path.abspath(configured)  # the agent runs elsewhere (cwd /): ring paths must be absolute
     base = "/dev/shm" if os.path.isdir("/dev/shm") and os.access("/dev/shm", os.W_OK) else tempfile.gettempdir()
     return os.path.join(base, f"asyncclient-{os.getuid()}")
 

@@ -24,7 +24,7 @@ def sync_spool(directory: str, timeout: float = 300.0) -> dict:
     while time.monotonic() < deadline:
         lock = acquire_agent_lock(directory, wait=0.2)
         if lock is None:  # an agent runs: it delivers orphans by itself; wait for them to go
-            link.wake()
+            link.wake("")
             remaining = _orphans(directory)
             if not remaining:
                 return {"delivered": [], "failures": [], "remaining": [], "by_agent": True}

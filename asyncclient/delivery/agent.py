@@ -39,7 +39,7 @@ LOCK_NAME, SOCKET_NAME, LOG_NAME = "agent.lock", "agent.sock", "agent.log"
 class Agent:
     def __init__(self, spool_dir: str, *, interval: float, idle_exit: float, max_in_flight: int,
                  until_empty: bool = False, deadline: float | None = None):
-        self.spool_dir = spool_dir
+        self.spool_dir = os.path.abspath(spool_dir)
         self.interval = interval
         self.idle_exit = idle_exit
         self.until_empty = until_empty
@@ -52,27 +52,37 @@ class Agent:
         self.tasks: dict[str, asyncio.Task] = {}
         self.dirty: set[str] = set()
         self.skip: set[str] = set()  # rings we cannot read (damaged): reported once, left alone
+        self._unreadable: dict[str, tuple[int, float]] = {}  # path -> (failed opens, when to try again)
         self.transports: dict[tuple, Transport] = {}
         self._wake: asyncio.Event | None = None
+        self._woken: set[str] = set()  # rings named by wake-up datagrams since the last pass
         self.remaining: int = 0
 
     # ---- the loop ----
     async def run(self) -> int:
         self._wake = asyncio.Event()
         sock = self._listen()
-        last_busy = time.monotonic()
+        last_busy = last_scan = time.monotonic()
         try:
             while True:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), self.interval)
                 self._wake.clear()
-                self._scan()
-                for path in list(self.states):
+                now = time.monotonic()
+                if now - last_scan >= self.interval or not self._woken:
+                    # The timer's pass: every ring in the folder. A wake-up names its ring: only that one,
+                    # without listing the folder, which is what keeps flush() after one point fast.
+                    last_scan = now
+                    self._scan()
+                    due = list(self.states)
+                else:
+                    due = [p for p in self._woken if p in self.states or self._open(p)]
+                self._woken.clear()
+                for path in due:
                     self.dirty.add(path)
                     task = self.tasks.get(path)
                     if task is None or task.done():
                         self.tasks[path] = asyncio.create_task(self._serve(path))
-                now = time.monotonic()
                 if self.states:
                     last_busy = now
                 if self.until_empty and not self.states:
@@ -105,8 +115,11 @@ class Agent:
 
         def readable() -> None:
             with contextlib.suppress(BlockingIOError, InterruptedError):
-                while sock.recv(64):
-                    pass
+                while True:
+                    name = sock.recv(4096)
+                    if not name:
+                        break
+                    self._woken.add(os.fsdecode(name))
             self._wake.set()
 
         asyncio.get_running_loop().add_reader(sock.fileno(), readable)
@@ -114,32 +127,49 @@ class Agent:
 
     def _scan(self) -> None:
         for path in glob.glob(os.path.join(self.spool_dir, "*.ring")):
-            if path in self.states or path in self.skip:
-                continue
-            try:
-                ring = RingBuffer.open_existing(path)
-            except FileNotFoundError:
-                continue
-            except (OSError, CorruptRing, ValueError) as e:
+            if path not in self.states and path not in self.skip:
+                self._open(path)
+
+    def _open(self, path: str) -> bool:
+        """Start serving the ring at `path`; False if it is not ours to drain (or not a ring)."""
+        if path in self.skip or os.path.dirname(path) != self.spool_dir or not path.endswith(".ring"):
+            return False
+        failed, retry_at = self._unreadable.get(path, (0, 0.0))
+        if time.monotonic() < retry_at:
+            return False
+        try:
+            ring = RingBuffer.open_existing(path)
+        except FileNotFoundError:
+            return False
+        except (OSError, CorruptRing, ValueError) as e:
+            # Tried again a few times before it is given up on: what looks damaged for an instant must not
+            # cost a live writer its delivery.
+            failed += 1
+            if failed >= 5:
                 _logger.error("cannot read ring %s: %s; left in place", path, e)
                 self.skip.add(path)
-                continue
-            owner_dead = ring.try_lock_orphan()
-            if self.until_empty and not owner_dead:  # `sync`: only what exited processes left behind
-                ring._release()
-                continue
-            if ring.drained_in_process() and not owner_dead:
-                ring._release()  # its own process drains it (thread mode); we take over only if it dies
-                continue
-            try:
-                meta = ring.meta()
-                transport = self._transport(meta)
-            except Exception as e:  # a ring we cannot route is reported and left for `asyncclient sync`
-                _logger.error("cannot deliver ring %s: %s", path, e)
-                ring._release()
-                self.skip.add(path)
-                continue
-            self.states[path] = RingState(ring, transport, owner_alive=not owner_dead)
+            else:
+                _logger.warning("cannot read ring %s yet (%s); trying again", path, e)
+                self._unreadable[path] = (failed, time.monotonic() + 0.5 * failed)
+            return False
+        self._unreadable.pop(path, None)
+        owner_dead = ring.try_lock_orphan()
+        if self.until_empty and not owner_dead:  # `sync`: only what exited processes left behind
+            ring._release()
+            return False
+        if ring.drained_in_process() and not owner_dead:
+            ring._release()  # its own process drains it (thread mode); we take over only if it dies
+            return False
+        try:
+            meta = ring.meta()
+            transport = self._transport(meta)
+        except Exception as e:  # a ring we cannot route is reported and left for `asyncclient sync`
+            _logger.error("cannot deliver ring %s: %s", path, e)
+            ring._release()
+            self.skip.add(path)
+            return False
+        self.states[path] = RingState(ring, transport, owner_alive=not owner_dead)
+        return True
 
     def _transport(self, meta: dict) -> Transport:
         uri = meta.get("tracking_uri")

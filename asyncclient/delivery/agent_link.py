@@ -58,14 +58,14 @@ class AgentLink:
             return False
         return True
 
-    def wake(self) -> None:
-        """One datagram; never blocks, and a missing agent is noticed by flush(), not here."""
+    def wake(self, ring_path: str) -> None:
+        """One datagram naming our ring; never blocks, and a missing agent is noticed by flush(), not here."""
         if self._sock is None or self._sock_pid != os.getpid():
             self._sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
             self._sock.setblocking(False)
             self._sock_pid = os.getpid()
         with contextlib.suppress(OSError):
-            self._sock.sendto(b"w", self._socket_path)
+            self._sock.sendto(os.fsencode(ring_path), self._socket_path)
 
     def agent_pid(self) -> int | None:
         try:

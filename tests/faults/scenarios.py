@@ -16,13 +16,31 @@ import subprocess
 import sys
 import tempfile
 import textwrap
+import threading
 import time
 import urllib.request
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
-sys.path.insert(0, os.path.dirname(HERE))
-from conftest import AsyncclientServer, MlflowServer, free_port, wait_for_health  # noqa: E402,F401
+
+
+def _root_fixtures():
+    # tests/conftest.py by path: under pytest, the module name "conftest" may be another folder's conftest.
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("asyncclient_root_test_fixtures",
+                                                  os.path.join(os.path.dirname(HERE), "conftest.py"))
+    module = sys.modules.get(spec.name)
+    if module is None:
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[spec.name] = module
+        spec.loader.exec_module(module)
+    return module
+
+
+_fixtures = _root_fixtures()
+AsyncclientServer, MlflowServer = _fixtures.AsyncclientServer, _fixtures.MlflowServer
+free_port, wait_for_health = _fixtures.free_port, _fixtures.wait_for_health
 
 EXIT_TIMEOUT = 10.0
 POINTS = 10_000
@@ -124,6 +142,10 @@ def run_training(name: str, bench: Bench, during=None, script: str = TRAIN, prea
     code = textwrap.dedent(script).format(preamble=preamble, ending=ending)
     proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             text=True, env=_env(spool, bench.proxy_url, **env_extra), cwd=bench.workdir)
+    # The moment the process ends, seen by a thread of its own (the test may be busy restarting a server).
+    exited: list[float] = []
+    watcher = threading.Thread(target=lambda: (proc.wait(), exited.append(time.monotonic())), daemon=True)
+    watcher.start()
     first = proc.stdout.readline()
     assert first.startswith("RUN"), proc.stderr.read()
     run_id = first.split()[1]
@@ -136,7 +158,8 @@ def run_training(name: str, bench: Bench, during=None, script: str = TRAIN, prea
         elif line.startswith("LOOP_DONE"):
             loop_done = float(line.split()[1])
     proc.wait(timeout=120)
-    ended = time.monotonic()
+    watcher.join(10)
+    ended = exited[0]
     stderr = proc.stderr.read()
     if not expect_kill:
         assert proc.returncode == 0, stderr

@@ -8,7 +8,6 @@ import sys
 import textwrap
 
 import pytest
-
 from scenarios import REPO, AsyncclientServer, Bench, MlflowServer
 
 
