@@ -343,11 +343,13 @@ session._exit_hooks.append(_end_runs_at_exit)
 
 # ---- logging: the hot path ----
 
-def log_metric(key: str, value: float, step: int | None = None, timestamp: int | None = None,
-               synchronous: bool | None = None, run_id: str | None = None, **_ignored) -> None:
-    """``mlflow.log_metric``: append one point to the buffer; returns in about a microsecond.
+def log_metric(key: str, value: float, step: int | None = None, synchronous: bool | None = None,
+               timestamp: int | None = None, run_id: str | None = None, model_id: str | None = None,
+               dataset=None) -> None:
+    """``mlflow.log_metric`` (same parameters, same order): one point into the buffer, about a microsecond.
 
-    ``synchronous=True`` also waits for delivery, as MLflow's default does.
+    ``synchronous=True`` also waits for delivery, as MLflow's default does. ``model_id`` and ``dataset``
+    (MLflow 3's links of a metric to a logged model) are not recorded; a warning says so once.
     """
     s = session._session  # reset to None in a forked child by the at-fork hook, so no pid check here
     if s is None:
@@ -372,16 +374,33 @@ def log_metric(key: str, value: float, step: int | None = None, timestamp: int |
             s.wake()
     except RingFull:
         s.log_metric(run_id, key, value, timestamp, step)  # waits for room (backpressure)
+    if synchronous or model_id is not None or dataset is not None:
+        _after_log_metric(s, synchronous, model_id, dataset)
+
+
+def _after_log_metric(s, synchronous, model_id, dataset) -> None:
+    if model_id is not None or dataset is not None:
+        _warn_once("model_id", "asyncclient does not record a metric's model_id or dataset link; the point was "
+                   "logged to the run only")
     if synchronous:
         s.flush()
 
 
-def log_metrics(metrics: dict, step: int | None = None, timestamp: int | None = None,
-                synchronous: bool | None = None, run_id: str | None = None, **_ignored) -> None:
-    """``mlflow.log_metrics``: all points share one timestamp, as in MLflow."""
+_warned: set[str] = set()
+
+
+def _warn_once(what: str, message: str) -> None:
+    if what not in _warned:
+        _warned.add(what)
+        warnings.warn(message, stacklevel=3)
+
+
+def log_metrics(metrics: dict, step: int | None = None, synchronous: bool | None = None, run_id: str | None = None,
+                timestamp: int | None = None, model_id: str | None = None, dataset=None) -> None:
+    """``mlflow.log_metrics`` (same parameters, same order): all points share one timestamp, as in MLflow."""
     timestamp = int(_time() * 1000) if timestamp is None else timestamp
     for key, value in metrics.items():
-        log_metric(key, value, step, timestamp, run_id=run_id)
+        log_metric(key, value, step, timestamp=timestamp, run_id=run_id, model_id=model_id, dataset=dataset)
     if synchronous:
         flush()
 

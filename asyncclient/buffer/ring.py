@@ -253,16 +253,19 @@ class RingBuffer:
                 if sid is None:
                     sid = self.stream_id(run_id, key)
                 w = self._w
-                if sid >= 0 and w >= self._r and w + METRIC_RECORD_SIZE <= self.size:
-                    _pack_metric(self._mm, w, KIND_METRIC, sid, value, timestamp, step)
-                    self._w = w = w + METRIC_RECORD_SIZE
-                    _pack_u64(self._mm, _OFF_WRITE, w)  # publish only after the record is whole
-                    self.written_total += METRIC_RECORD_SIZE
+                if sid >= 0 and w >= self._r and w + 29 <= self.size:  # 29: METRIC_RECORD_SIZE, inlined
+                    mm = self._mm
+                    _pack_metric(mm, w, 1, sid, value, timestamp, step)  # 1: KIND_METRIC
+                    self._w = w = w + 29
+                    _pack_u64(mm, 16, w)  # _OFF_WRITE: publish only after the record is whole
+                    total = self.written_total = self.written_total + 29
                 elif sid >= 0:
                     self.put_metric(sid, value, timestamp, step)
+                    total = self.written_total
                 else:  # the stream dictionary is full: carry run and key in the record itself
                     self.put_packed(msgpack.packb((OP_METRIC, run_id, key, value, timestamp, step)))
-                if self.written_total < self.wake_at:
+                    total = self.written_total
+                if total < self.wake_at:
                     return False
                 self.wake_at = self.written_total + WAKE_EVERY_BYTES
                 if self._deferred:

@@ -154,3 +154,23 @@ def test_environment_variables_choose_uri_and_experiment(tracking, peer, monkeyp
     with mlflow.start_run() as run:
         pass
     assert peer.get_run(run.info.run_id).info.experiment_id == exp_id
+
+
+def test_log_metric_takes_mlflows_parameters_in_mlflows_order(tracking, peer):
+    """``mlflow.log_metric(key, value, step, synchronous, timestamp, run_id, model_id, dataset)``: code that
+    passes them by position logs the same point as with MLflow."""
+    import inspect
+
+    import mlflow as real_mlflow
+
+    for name in ("log_metric", "log_metrics"):
+        ours = list(inspect.signature(getattr(mlflow, name)).parameters)
+        theirs = list(inspect.signature(getattr(real_mlflow, name)).parameters)
+        assert ours == theirs, name
+    with mlflow.start_run() as run:
+        mlflow.log_metric("positional", 2.0, 7, True, 1_700_000_000_000)
+        mlflow.log_metrics({"many": 1.0}, 8, False, None, 1_700_000_000_001)
+    (point,) = peer.get_metric_history(run.info.run_id, "positional")
+    assert (point.step, point.timestamp) == (7, 1_700_000_000_000)
+    (point,) = peer.get_metric_history(run.info.run_id, "many")
+    assert (point.step, point.timestamp) == (8, 1_700_000_000_001)
