@@ -25,7 +25,7 @@ from asyncclient.entities import (
     RunTag,
 )
 
-_SPECIAL_DOUBLES = {"NaN": math.nan, "Infinity": math.inf, "-Infinity": -math.inf}
+SPECIAL_DOUBLES = {"NaN": math.nan, "Infinity": math.inf, "-Infinity": -math.inf}
 
 
 def double_to_json(x: float):
@@ -38,7 +38,7 @@ def double_to_json(x: float):
 
 def double_from_json(x) -> float:
     if isinstance(x, str):
-        special = _SPECIAL_DOUBLES.get(x)
+        special = SPECIAL_DOUBLES.get(x)
         if special is not None:
             return special
     return float(x)

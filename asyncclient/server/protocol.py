@@ -8,7 +8,6 @@ fields that were present (proto2 presence), with MLflow's error codes and messag
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -18,6 +17,7 @@ from multidict import MultiMapping
 
 from asyncclient.entities import RunStatus, ViewType
 from asyncclient.exceptions import MlflowException
+from asyncclient.wire import SPECIAL_DOUBLES  # one MLflow JSON codec for client and server
 
 JSON_CONTENT_TYPE = "application/json"
 _API_DOCS = " See the API docs for more information about request parameters."
@@ -51,16 +51,13 @@ def _to_int(value: Any) -> int:
     raise ValueError
 
 
-_SPECIAL_DOUBLES = {"NaN": math.nan, "Infinity": math.inf, "-Infinity": -math.inf}
-
-
 def _to_double(value: Any) -> float:
     if isinstance(value, bool):
         raise ValueError
     if isinstance(value, int | float):
         return float(value)
     if isinstance(value, str):
-        special = _SPECIAL_DOUBLES.get(value)
+        special = SPECIAL_DOUBLES.get(value)
         return special if special is not None else float(value)
     raise ValueError
 

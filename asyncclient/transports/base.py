@@ -93,5 +93,16 @@ class Transport(ABC):
     @abstractmethod
     async def log_inputs(self, run_id: str, datasets: list[DatasetInput]) -> None: ...
 
-    # Control-plane calls (create_run, get_run, search_runs, ...) share the names and arguments of
-    # asyncclient.store.base.TrackingStore; each transport provides them as coroutines.
+    @abstractmethod
+    async def update_run_info(self, run_id: str, run_status, end_time: int | None, run_name: str | None):
+        """Ends a run (queued behind its data as an end-of-run record) or renames it."""
+
+    # The control plane: what MlflowClient asks synchronously. Same names and arguments as
+    # asyncclient.store.base.TrackingStore; each transport provides them as coroutines (the REST transport
+    # writes them out; the embedded one runs the store's method of the same name on its store thread).
+    CONTROL_PLANE = (
+        "create_experiment", "get_experiment", "get_experiment_by_name", "search_experiments",
+        "rename_experiment", "delete_experiment", "restore_experiment", "set_experiment_tag",
+        "delete_experiment_tag", "create_run", "get_run", "delete_run", "restore_run", "get_metric_history",
+        "search_runs",
+    )
