@@ -13,7 +13,6 @@ from asyncclient.buffer import RingBuffer
 from asyncclient.buffer.ring import HEADER_SIZE, OP_DELETE_TAG, OP_END_RUN, OP_PARAM, OP_TAG
 from asyncclient.delivery import deliverer as deliverer_module
 from asyncclient.delivery.deliverer import Deliverer, RingState
-from asyncclient.exceptions import MlflowException
 from asyncclient.transports import TransientError
 from asyncclient.transports.base import Transport
 from asyncclient.transports.embedded import EmbeddedTransport
