@@ -33,6 +33,7 @@ import functools
 import mmap
 import os
 import struct
+import sys
 import threading
 
 import msgpack
@@ -42,9 +43,12 @@ MAGIC = b"ACRING02"
 HEADER_SIZE = 4096
 # Header fields (little-endian u64). Writer-owned: write offset, dictionary bytes used, dictionary size.
 # Reader-owned: read offset, bytes delivered (logical, never reset), failure lines appended.
-_OFF_WRITE, _OFF_READ, _OFF_DICT, _OFF_DICT_SIZE = 16, 24, 32, 40
-_OFF_COMMITTED, _OFF_FAILURES = 48, 56
-_OFF_IN_PROCESS = 64  # writer-owned: 1 when the writer's own worker drains the ring (no agent)
+# They are read and written as whole aligned 8-byte words through a memoryview cast to "Q" (indices below):
+# one load or store each, which the other process never sees half done. struct.pack_into would not do:
+# it zero-fills the field before writing its bytes, and a reader in between saw a write offset of 0.
+_W_WRITE, _W_READ, _W_DICT, _W_DICT_SIZE = 2, 3, 4, 5
+_W_COMMITTED, _W_FAILURES = 6, 7
+_W_IN_PROCESS = 8  # writer-owned: 1 when the writer's own worker drains the ring (no agent)
 _META_AT = 256
 
 KIND_METRIC = 1  # struct: kind u8, stream u32, value f64, timestamp i64, step i64
@@ -53,12 +57,10 @@ KIND_WRAP = 0xFF  # the rest of the ring is unused: continue at data_start
 
 _METRIC = struct.Struct("<BIdqq")
 _PACKED_HEAD = struct.Struct("<BI")
-_U64 = struct.Struct("<Q")
 _U32 = struct.Struct("<I")
 METRIC_RECORD_SIZE = _METRIC.size  # 29 bytes
 _METRIC_KIND_BYTE = bytes([1])
 _pack_metric = _METRIC.pack_into
-_pack_u64 = _U64.pack_into
 
 # Payload tags of KIND_PACKED records (the first element of the msgpack tuple).
 OP_METRIC, OP_PARAM, OP_TAG, OP_DELETE_TAG, OP_INPUTS = 0, 1, 2, 3, 4
@@ -111,6 +113,7 @@ class RingBuffer:
         self.path = path
         self._fd = fd
         self._mm = mm
+        self._hdr = memoryview(mm)[:HEADER_SIZE].cast("Q")  # the header as words (see _W_*)
         self.size = size
         self.data_start = HEADER_SIZE + dict_size
         self._dict_end = self.data_start
@@ -126,14 +129,15 @@ class RingBuffer:
         if created:
             self._w = self._r = self.data_start
             self._dict_used = HEADER_SIZE
-            _U64.pack_into(mm, _OFF_WRITE, self._w)
-            _U64.pack_into(mm, _OFF_READ, self._r)
-            _U64.pack_into(mm, _OFF_DICT, self._dict_used)
-            _U64.pack_into(mm, _OFF_DICT_SIZE, dict_size)
+            hdr = self._hdr
+            hdr[_W_WRITE] = self._w
+            hdr[_W_READ] = self._r
+            hdr[_W_DICT] = self._dict_used
+            hdr[_W_DICT_SIZE] = dict_size
         else:
-            self._w = _U64.unpack_from(mm, _OFF_WRITE)[0]
-            self._r = _U64.unpack_from(mm, _OFF_READ)[0]
-            self._dict_used = _U64.unpack_from(mm, _OFF_DICT)[0]
+            self._w = self._hdr[_W_WRITE]
+            self._r = self._hdr[_W_READ]
+            self._dict_used = self._hdr[_W_DICT]
             self._load_dictionary()
             if not (self.data_start <= self._r <= size and self.data_start <= self._w <= size):
                 raise CorruptRing(f"corrupt ring {path}: offsets out of range (read {self._r}, write {self._w}, "
@@ -142,7 +146,7 @@ class RingBuffer:
         # "everything written before now". The reader's counter lives in the header so it survives a
         # reader that dies and is replaced.
         self.written_total = 0
-        self.committed_total = _U64.unpack_from(mm, _OFF_COMMITTED)[0]
+        self.committed_total = self._hdr[_W_COMMITTED]
         self.wake_at = WAKE_EVERY_BYTES
         self._owner_lock_fd: int | None = None
 
@@ -198,7 +202,7 @@ class RingBuffer:
             if mm[0:8] != MAGIC:
                 mm.close()
                 raise CorruptRing(f"not a ring file: {path}")
-            dict_size = _U64.unpack_from(mm, _OFF_DICT_SIZE)[0]
+            dict_size = int.from_bytes(mm[8 * _W_DICT_SIZE:8 * _W_DICT_SIZE + 8], sys.byteorder)
             if HEADER_SIZE + dict_size >= size:
                 mm.close()
                 raise CorruptRing(f"corrupt ring {path}: dictionary larger than the file")
@@ -257,7 +261,7 @@ class RingBuffer:
                     mm = self._mm
                     _pack_metric(mm, w, 1, sid, value, timestamp, step)  # 1: KIND_METRIC
                     self._w = w = w + 29
-                    _pack_u64(mm, 16, w)  # _OFF_WRITE: publish only after the record is whole
+                    self._hdr[2] = w  # _W_WRITE: publish only after the record is whole
                     total = self.written_total = self.written_total + 29
                 elif sid >= 0:
                     self.put_metric(sid, value, timestamp, step)
@@ -327,13 +331,13 @@ class RingBuffer:
         self._stream_names.append((run_id, key))
         self._dict_loaded = self._dict_used
         # Published before any record that uses the id, so a reader that sees the record sees the name.
-        _U64.pack_into(self._mm, _OFF_DICT, self._dict_used)
+        self._hdr[_W_DICT] = self._dict_used
         return sid
 
     def _reserve(self, n: int) -> int:
         """Where an n-byte record goes, writing a wrap marker if it must restart at data_start."""
         w = self._w
-        r = self._r = _U64.unpack_from(self._mm, _OFF_READ)[0]  # the reader may be another process
+        r = self._r = self._hdr[_W_READ]  # the reader may be another process
         if w >= r:
             if w + n <= self.size:
                 return w
@@ -353,7 +357,7 @@ class RingBuffer:
         w = self._reserve(METRIC_RECORD_SIZE)
         _METRIC.pack_into(self._mm, w, KIND_METRIC, sid, value, timestamp, step)
         self._w = w = w + METRIC_RECORD_SIZE
-        _U64.pack_into(self._mm, _OFF_WRITE, w)  # publish only after the record is whole
+        self._hdr[_W_WRITE] = w  # publish only after the record is whole
         self.written_total += METRIC_RECORD_SIZE
 
     def put_packed(self, payload: bytes) -> None:
@@ -364,26 +368,26 @@ class RingBuffer:
         _PACKED_HEAD.pack_into(self._mm, w, KIND_PACKED, len(payload))
         self._mm[w + _PACKED_HEAD.size:w + n] = payload
         self._w = w = w + n
-        _U64.pack_into(self._mm, _OFF_WRITE, w)
+        self._hdr[_W_WRITE] = w
         self.written_total += n
 
     def set_drained_in_process(self, flag: bool) -> None:
-        _U64.pack_into(self._mm, _OFF_IN_PROCESS, 1 if flag else 0)
+        self._hdr[_W_IN_PROCESS] = 1 if flag else 0
 
     def drained_in_process(self) -> bool:
-        return _U64.unpack_from(self._mm, _OFF_IN_PROCESS)[0] == 1
+        return self._hdr[_W_IN_PROCESS] == 1
 
     # ---- progress, as the writer sees it ----
     def delivered_total(self) -> int:
         """Bytes the reader has delivered (committed), read from the shared header."""
-        return _U64.unpack_from(self._mm, _OFF_COMMITTED)[0]
+        return self._hdr[_W_COMMITTED]
 
     def is_drained(self) -> bool:
         """Seen from any process: the reader has caught up with the writer (both offsets from the header)."""
-        return _U64.unpack_from(self._mm, _OFF_WRITE)[0] == _U64.unpack_from(self._mm, _OFF_READ)[0]
+        return self._hdr[_W_WRITE] == self._hdr[_W_READ]
 
     def failure_count(self) -> int:
-        return _U64.unpack_from(self._mm, _OFF_FAILURES)[0]
+        return self._hdr[_W_FAILURES]
 
     def read_failures(self, start: int) -> list[dict]:
         """Failure reports from line `start` on (the reader appends them; see report_failure)."""
@@ -402,7 +406,7 @@ class RingBuffer:
 
     # ---- draining (one reader at a time: the agent, the in-process worker, or `sync`) ----
     def is_empty(self) -> bool:
-        return _U64.unpack_from(self._mm, _OFF_WRITE)[0] == self._r
+        return self._hdr[_W_WRITE] == self._r
 
     def read(self, max_records: int) -> tuple[list[tuple], int, int]:
         """Decode up to max_records from the read offset: (items, new read offset, bytes consumed).
@@ -416,11 +420,17 @@ class RingBuffer:
         so a crash before delivery leaves the records in place. Raises CorruptRing on a damaged record.
         """
         mm = self._mm
-        w = _U64.unpack_from(mm, _OFF_WRITE)[0]
+        w = self._hdr[_W_WRITE]
         if not (self.data_start <= w <= self.size):
-            raise CorruptRing(f"corrupt ring {self.path}: write offset {w} out of range")
+            header = list(self._hdr[2:9])
+            try:
+                inode = os.stat(self.path).st_ino
+            except OSError:
+                inode = None
+            raise CorruptRing(f"corrupt ring {self.path}: write offset {w} out of range (header {header}, "
+                              f"mapped inode {os.fstat(self._fd).st_ino}, path inode {inode})")
         # The writer publishes a name before the first record that uses it: load names up to now.
-        if _U64.unpack_from(mm, _OFF_DICT)[0] != self._dict_loaded:
+        if self._hdr[_W_DICT] != self._dict_loaded:
             with self.lock:  # the in-process worker shares this object with the writer's threads
                 self._load_dictionary()
         names = self._stream_names
@@ -469,17 +479,17 @@ class RingBuffer:
         offset is the writer's alone (resetting both at once could not be done atomically across processes)."""
         self._r = new_read
         self.committed_total += consumed
-        _U64.pack_into(self._mm, _OFF_READ, new_read)
-        _U64.pack_into(self._mm, _OFF_COMMITTED, self.committed_total)
+        self._hdr[_W_READ] = new_read
+        self._hdr[_W_COMMITTED] = self.committed_total
 
     def report_failure(self, failure: dict) -> None:
         """Append a refusal for the writer's next flush() to raise (JSON line, then the published count)."""
         with open(self.path + ".errors", "ab") as f:
             f.write(orjson.dumps(failure) + b"\n")
-        _U64.pack_into(self._mm, _OFF_FAILURES, self.failure_count() + 1)
+        self._hdr[_W_FAILURES] = self.failure_count() + 1
 
     def _load_dictionary(self) -> None:
-        used = _U64.unpack_from(self._mm, _OFF_DICT)[0]
+        used = self._hdr[_W_DICT]
         if used > self._dict_end:
             raise CorruptRing(f"corrupt ring {self.path}: dictionary overflows")
         at = self._dict_loaded
@@ -515,6 +525,7 @@ class RingBuffer:
 
     def _release(self) -> None:
         try:
+            self._hdr.release()  # an exported view would keep the map from closing
             self._mm.close()
         except (BufferError, ValueError):
             pass

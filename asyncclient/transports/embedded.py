@@ -73,7 +73,7 @@ class EmbeddedTransport(Transport):
         self.uri = uri
         db_uri = resolve_db_uri(uri)[0]
         self._sqlite_path = db_uri[len("sqlite:///"):] if db_uri.startswith("sqlite:///") else None
-        self._identity = None
+        self._watch_fd: int | None = None
         self.store = self._open()
         self._thread: StoreThread | None = None
 
@@ -81,24 +81,28 @@ class EmbeddedTransport(Transport):
         from asyncclient.store import store_from_uri
 
         store = store_from_uri(self.uri)
-        self._identity = self._file_identity()
+        if self._sqlite_path is not None and os.path.exists(self._sqlite_path):
+            # Held open, this descriptor pins the file's inode: a file created later at the same path can
+            # never get the same inode number, so comparing the two tells a replaced database for sure.
+            self._watch_fd = os.open(self._sqlite_path, os.O_RDONLY | os.O_CLOEXEC)
         return store
 
-    def _file_identity(self):
-        if self._sqlite_path is None:
-            return None
+    def _replaced(self) -> bool:
         try:
-            st = os.stat(self._sqlite_path)
+            now = os.stat(self._sqlite_path)
         except FileNotFoundError:
-            return None
-        return st.st_dev, st.st_ino
+            return True
+        pinned = os.fstat(self._watch_fd)
+        return (now.st_ino, now.st_dev) != (pinned.st_ino, pinned.st_dev)
 
     def _current_store(self):
         """The store, opened again if its SQLite file was deleted or replaced since (``rm -rf mlruns``
         between experiments): the delivery agent lives longer than one experiment's folder."""
-        if self._sqlite_path is not None and self._file_identity() != self._identity:
+        if self._watch_fd is not None and self._replaced() and os.path.exists(self._sqlite_path):
             from asyncclient.store.uri import forget_store
 
+            os.close(self._watch_fd)
+            self._watch_fd = None
             forget_store(self.uri)
             self.store = self._open()
         return self.store
@@ -112,6 +116,9 @@ class EmbeddedTransport(Transport):
         return self._thread
 
     async def close(self) -> None:
+        if self._watch_fd is not None:
+            os.close(self._watch_fd)
+            self._watch_fd = None
         if self._thread is not None:
             self._thread.stop()
             self._thread = None

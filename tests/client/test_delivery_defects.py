@@ -17,6 +17,7 @@ import pytest
 
 from asyncclient.buffer import RingBuffer
 from asyncclient.buffer.ring import HEADER_SIZE, OP_PARAM
+from asyncclient.buffer.ring import RingFull as RingFull_
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
@@ -297,3 +298,35 @@ def test_an_in_process_ring_never_gets_the_agent_as_a_second_reader(tmp_path):
                              in_process=True)
     seen = RingBuffer.open_existing(ring.path)  # what an agent scanning right after the rename sees
     assert seen.drained_in_process()
+
+
+def test_the_reader_never_sees_a_half_written_offset(tmp_path):
+    """Found here: offsets were stored with struct.pack_into, which zero-fills a field before writing its
+    bytes; an agent reading in between saw a write offset of 0 and gave the ring up as corrupt."""
+    ring = RingBuffer.create(str(tmp_path), {"tracking_uri": "x"}, HEADER_SIZE + 4096 + (1 << 20), 4096)
+    pid = os.fork()
+    if pid == 0:  # the reader, in another process as the agent is: drain and check every offset it sees
+        code = 0
+        try:
+            reader = RingBuffer.open_existing(ring.path)
+            deadline = time.monotonic() + 3
+            while time.monotonic() < deadline:
+                w = int.from_bytes(reader._mm[16:24], "little")  # the write offset, as one copy
+                if not reader.data_start <= w <= reader.size:
+                    code = 1
+                    break
+                items, new_read, consumed = reader.read(100_000)
+                reader.commit(new_read, consumed)
+        except Exception:
+            code = 2
+        os._exit(code)
+    deadline = time.monotonic() + 3
+    step = 0
+    while time.monotonic() < deadline:
+        try:
+            ring.append_metric("r" * 32, "m", 1.0, 0, step)
+            step += 1
+        except RingFull_:
+            time.sleep(0.0001)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0, "the reader saw a write offset out of range"
