@@ -23,6 +23,7 @@ from asyncclient.entities import (
     LifecycleStage,
     Metric,
     MetricWithRunId,
+    ModelMetric,
     PagedList,
     Param,
     Run,
@@ -42,6 +43,8 @@ from asyncclient.store import schema as t
 from asyncclient.store.base import TrackingStore
 from asyncclient.store.engine import make_engine, with_retry, writer
 from asyncclient.store.migrate import upgrade_engine
+from asyncclient.store.models.logged_models import LoggedModelStoreMixin, write_model_metrics
+from asyncclient.store.models.registry import ModelRegistryStoreMixin
 from asyncclient.store.names import generate_run_name
 from asyncclient.store.sampling import sample_history
 from asyncclient.store.search import compiler
@@ -63,7 +66,7 @@ def _join_uri(base: str, *parts: str) -> str:
     return "/".join([base.rstrip("/"), *parts])
 
 
-class SqlStore(TrackingStore):
+class SqlStore(LoggedModelStoreMixin, ModelRegistryStoreMixin, TrackingStore):
     """A tracking store in one SQL database (``mlflow.store.tracking.sqlalchemy_store.SqlAlchemyStore``).
 
     ``db_uri`` is a SQLAlchemy URL (``sqlite:///...`` or ``postgresql+psycopg://...``); the schema is created
@@ -360,8 +363,12 @@ class SqlStore(TrackingStore):
         """
         return _ingest.intern_run_key(conn, run_id)
 
-    def log_batch(self, run_id: str, metrics: list[Metric], params: list[Param], tags: list[RunTag]) -> None:
+    def log_batch(self, run_id: str, metrics: list[Metric], params: list[Param], tags: list[RunTag],
+                  model_metrics: list[ModelMetric] | None = None) -> None:
         """Params, metrics and tags in one transaction (``SqlAlchemyStore.log_batch``).
+
+        ``model_metrics`` are the points of ``metrics`` that carry a ``model_id`` (MLflow 3): they are also
+        recorded on their logged model, in the same transaction.
 
         Idempotent: exact duplicate metric points are dropped and an identical param re-log is accepted; a
         param logged again with another value is INVALID_PARAMETER_VALUE and nothing of the batch is stored.
@@ -380,6 +387,8 @@ class SqlStore(TrackingStore):
             if rows:
                 _ingest.write_metrics(conn, run_id, self._history_key(conn, run_id), rows)
             _ingest.write_tags(conn, run_id, tag_values)
+            if model_metrics:
+                write_model_metrics(conn, run_id, model_metrics)
         self._write(write)
 
     def log_batch_tuples(self, run_id: str, metrics: list[tuple[str, float, int, int]],
