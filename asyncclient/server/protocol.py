@@ -51,6 +51,15 @@ def _to_int(value: Any) -> int:
     raise ValueError
 
 
+def _to_bool(value: Any) -> bool:
+    # protobuf's JSON parser takes true/false; a GET query string carries "true"/"false".
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.lower() in ("true", "false"):
+        return value.lower() == "true"
+    raise ValueError
+
+
 _SPECIAL_DOUBLES = {"NaN": math.nan, "Infinity": math.inf, "-Infinity": -math.inf}
 
 
@@ -83,6 +92,7 @@ def _enum(names: Mapping[str, int]) -> Callable[[Any], int]:
 STRING = _to_string
 INT64 = _to_int
 DOUBLE = _to_double
+BOOL = _to_bool
 RUN_STATUS = _enum(RunStatus._NAMES)
 VIEW_TYPE = _enum(ViewType._NAMES)
 
