@@ -68,8 +68,11 @@ def _check_name(name) -> None:
             "Registered model name cannot be empty.")
 
 
-def _load_versions(conn: Connection, rows: Sequence) -> list[ModelVersion]:
-    """``model_versions`` rows -> entities with their tags and aliases, one query per child table."""
+def _load_versions(conn: Connection, rows: Sequence, with_aliases: bool = True) -> list[ModelVersion]:
+    """``model_versions`` rows -> entities with their tags (and aliases), one query per child table.
+
+    MLflow's ``search_model_versions`` returns versions without their aliases, hence ``with_aliases``.
+    """
     if not rows:
         return []
     names = sorted({r.name for r in rows})
@@ -81,6 +84,8 @@ def _load_versions(conn: Connection, rows: Sequence) -> list[ModelVersion]:
         for r in conn.execute(sa.select(t.model_version_tags).where(t.model_version_tags.c.name.in_(chunk))):
             if (r.name, r.version) in wanted:
                 tags[(r.name, r.version)][r.key] = r.value
+        if not with_aliases:
+            continue
         for r in conn.execute(sa.select(t.registered_model_aliases).where(
                 t.registered_model_aliases.c.name.in_(chunk)).order_by(t.registered_model_aliases.c.alias)):
             aliases[(r.name, r.version)].append(r.alias)
@@ -102,8 +107,7 @@ def _latest_versions(conn: Connection, names: Sequence[str]) -> dict[str, list[M
         rows = conn.execute(sa.select(mv).join(newest, sa.and_(mv.c.name == newest.c.name,
                                                                mv.c.version == newest.c.version))
                             .order_by(mv.c.name, mv.c.version)).all()
-        for v in _load_versions(conn, rows):
-            v._aliases = []  # MLflow's latest_versions carry no aliases
+        for v in _load_versions(conn, rows, with_aliases=False):  # MLflow's latest_versions carry no aliases
             out[v.name].append(v)
     return out
 
@@ -380,7 +384,7 @@ class ModelRegistryStoreMixin:
         def read(conn: Connection) -> PagedList[ModelVersion]:
             rows = conn.execute(stmt).all()
             token = create_page_token(offset + max_results) if len(rows) > max_results else None
-            return PagedList(_load_versions(conn, rows[:max_results]), token)
+            return PagedList(_load_versions(conn, rows[:max_results], with_aliases=False), token)
         return self._read(read)
 
     def get_model_version_download_uri(self, name: str, version) -> str:
@@ -439,6 +443,7 @@ class ModelRegistryStoreMixin:
             c = t.registered_model_aliases.c
             version = conn.execute(sa.select(c.version).where(c.name == name, c.alias == alias)).scalar()
             if version is None:
-                raise MlflowException(f"Registered model alias {alias} not found.", RESOURCE_DOES_NOT_EXIST)
+                # MLflow answers INVALID_PARAMETER_VALUE (400) here, not RESOURCE_DOES_NOT_EXIST.
+                raise MlflowException.invalid_parameter_value(f"Registered model alias {alias} not found.")
             return _load_versions(conn, [self._mv_row(conn, name, version)])[0]
         return self._read(read)

@@ -154,15 +154,14 @@ def logged_model_filter_conditions(filter_string: str | None,
     """WHERE conditions over ``logged_models`` (``_apply_filter_string_datasets_search_logged_models``):
     a metric clause matches when any point of that metric (on the given datasets) satisfies it."""
     conditions: list[ColumnElement] = []
-    has_metric_clause = False
-    for clause in parse_filter(filter_string, LOGGED_MODELS):
+    clauses = parse_filter(filter_string, LOGGED_MODELS)
+    for clause in clauses:
         op, value = clause.comparator, clause.value
         if clause.type == ATTRIBUTE:
             if clause.key == "status":
                 value = _status_number(value)
             conditions.append(compare(_LOGGED_MODEL_COLUMNS[clause.key], op, value))
         elif clause.type == METRIC:
-            has_metric_clause = True
             m = t.logged_model_metrics
             conditions.append(sa.exists().where(
                 m.c.model_id == _LM.c.model_id, m.c.metric_name == clause.key,
@@ -174,7 +173,7 @@ def logged_model_filter_conditions(filter_string: str | None,
             conditions.append(sa.exists().where(
                 table.c.model_id == _LM.c.model_id, table.c[key_col] == clause.key,
                 compare(table.c[value_col], op, value)))
-    if datasets and not has_metric_clause:
+    if datasets and not any(c.type == METRIC for c in clauses):
         # Datasets alone select the models having metrics on them, as in MLflow.
         m = t.logged_model_metrics
         conditions.append(sa.exists().where(m.c.model_id == _LM.c.model_id, *_dataset_conditions(datasets)))
