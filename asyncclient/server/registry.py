@@ -2,8 +2,8 @@
 ``/model-versions/get-artifact`` (MLflow's ``_create_registered_model`` ... ``get_model_version_artifact_handler``).
 
 The registry lives in the tracking store (MLflow's default when ``--registry-store-uri`` is unset). A version
-created from ``models:/<model_id>`` or ``runs:/<run_id>/<path>`` records where its files really are
-(``storage_location``), which ``get-download-uri`` answers and ``models:/name/version`` resolves through.
+created from ``models:/<model_id>`` records where the logged model's files are (``storage_location``), which
+``get-download-uri`` answers and ``models:/name/version`` resolves through.
 """
 
 from __future__ import annotations
@@ -195,18 +195,17 @@ async def _storage_location(request: web.Request, source: str, run_id: str | Non
                             model_id: str | None) -> tuple[str | None, str | None]:
     """(storage location, run_id) for a version's source (MLflow's source lineage and validation).
 
-    ``models:/<id>`` -> the logged model's artifacts; ``runs:/<id>/<path>`` -> the run's artifacts + path; a
-    local path must lie inside the artifacts of the run named by ``run_id``; other URIs are stored as given.
+    ``models:/<id>`` -> the logged model's artifacts; a local path must lie inside the artifacts of the run
+    named by ``run_id``; ``runs:/`` and other URIs are stored as given (their run becomes the version's).
     """
     parsed = urllib.parse.urlparse(source)
     if parsed.scheme == "models" and model_id:
         model = await store_call(request, "get_logged_model", model_id)
         return model.artifact_location, run_id or model.source_run_id
     if parsed.scheme == "runs":
-        source_run, _, path = (parsed.netloc + parsed.path).lstrip("/").partition("/")
-        run = await store_call(request, "get_run", source_run)
-        path = validate_path_is_safe(path) if path else ""
-        return (posixpath.join(run.info.artifact_uri, path) if path else run.info.artifact_uri), run_id or source_run
+        # Stored as given, as MLflow does: its clients resolve runs:/ URIs themselves.
+        source_run = (parsed.netloc + parsed.path).lstrip("/").partition("/")[0]
+        return None, run_id or source_run
     if _is_local(source):
         run = await store_call(request, "get_run", run_id) if run_id else None
         root = run.info.artifact_uri if run else None
