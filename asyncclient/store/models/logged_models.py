@@ -201,11 +201,8 @@ class LoggedModelStoreMixin:
         offset = parse_page_token(page_token)
         lm = t.logged_models
         conditions = search.logged_model_filter_conditions(filter_string, datasets)
-        joins, terms = search.logged_model_ordering(order_by)
-        source: sa.FromClause = lm
-        for target, on in joins:
-            source = source.outerjoin(target, on)
-        stmt = (sa.select(lm).select_from(source)
+        terms = search.logged_model_ordering(order_by)
+        stmt = (sa.select(lm)
                 .where(lm.c.experiment_id.in_([parse_experiment_id(e) for e in experiment_ids]),
                        lm.c.lifecycle_stage == LifecycleStage.ACTIVE, *conditions)
                 .order_by(*terms).offset(offset).limit(max_results + 1))

@@ -162,32 +162,31 @@ def logged_model_filter_conditions(filter_string: str | None,
                 value = _status_number(value)
             conditions.append(compare(_LOGGED_MODEL_COLUMNS[clause.key], op, value))
         elif clause.type == METRIC:
+            # IN (uncorrelated subquery): evaluated once through the (metric_name, metric_value) index; a
+            # correlated EXISTS made SQLite scan that index once per model.
             m = t.logged_model_metrics
-            conditions.append(sa.exists().where(
-                m.c.model_id == _LM.c.model_id, m.c.metric_name == clause.key,
-                compare(m.c.metric_value, op, value), *_dataset_conditions(datasets)))
+            conditions.append(_LM.c.model_id.in_(sa.select(m.c.model_id).where(
+                m.c.metric_name == clause.key, compare(m.c.metric_value, op, value), *_dataset_conditions(datasets))))
         else:
             table, key_col, value_col = (
                 (t.logged_model_params, "param_key", "param_value") if clause.type == PARAM
                 else (t.logged_model_tags, "tag_key", "tag_value"))
-            conditions.append(sa.exists().where(
-                table.c.model_id == _LM.c.model_id, table.c[key_col] == clause.key,
-                compare(table.c[value_col], op, value)))
+            conditions.append(_LM.c.model_id.in_(sa.select(table.c.model_id).where(
+                table.c[key_col] == clause.key, compare(table.c[value_col], op, value))))
     if datasets and not any(c.type == METRIC for c in clauses):
         # Datasets alone select the models having metrics on them, as in MLflow.
         m = t.logged_model_metrics
-        conditions.append(sa.exists().where(m.c.model_id == _LM.c.model_id, *_dataset_conditions(datasets)))
+        conditions.append(_LM.c.model_id.in_(sa.select(m.c.model_id).where(*_dataset_conditions(datasets))))
     return conditions
 
 
-def logged_model_ordering(order_by: Sequence[dict] | None) -> tuple[list, list[ColumnElement]]:
-    """(outer joins, ORDER BY terms) (``_apply_order_by_search_logged_models``): attributes or
-    ``metrics.<key>`` (its latest point, optionally on a dataset); missing values last; then
-    ``creation_timestamp DESC, model_id ASC`` unless already ordered by them."""
-    joins: list = []
+def logged_model_ordering(order_by: Sequence[dict] | None) -> list[ColumnElement]:
+    """ORDER BY terms (``_apply_order_by_search_logged_models``): attributes or ``metrics.<key>`` (its
+    latest point, optionally on a dataset); missing values last; then ``creation_timestamp DESC, model_id
+    ASC`` unless already ordered by them."""
     terms: list[ColumnElement] = []
     has_created = has_id = False
-    for index, ob in enumerate(order_by or []):
+    for ob in order_by or []:
         field_name = ob.get("field_name") or ""
         ascending = ob.get("ascending", True)
         if "." not in field_name:
@@ -203,26 +202,22 @@ def logged_model_ordering(order_by: Sequence[dict] | None) -> tuple[list, list[C
         if entity not in ("metric", "metrics"):
             raise _error(f"Invalid order by field name: {field_name}. Only metrics are supported.")
         m = t.logged_model_metrics
-        filters = [m.c.metric_name == key]
+        filters = [m.c.model_id == _LM.c.model_id, m.c.metric_name == key]
         if ob.get("dataset_name"):
             filters.append(m.c.dataset_name == ob["dataset_name"])
         if ob.get("dataset_digest"):
             filters.append(m.c.dataset_digest == ob["dataset_digest"])
-        ranked = sa.select(
-            m.c.model_id, m.c.metric_value,
-            sa.func.row_number().over(partition_by=[m.c.model_id], order_by=[
-                m.c.metric_timestamp_ms.desc(), m.c.metric_step.desc(), m.c.run_id.asc()]).label("row_num"),
-        ).where(*filters).subquery()
-        latest = sa.select(ranked.c.model_id, ranked.c.metric_value).where(ranked.c.row_num == 1) \
-            .subquery(f"order_{index}")
-        joins.append((latest, latest.c.model_id == _LM.c.model_id))
-        value = latest.c.metric_value
+        # The latest point per model: a correlated subquery answered by a seek on the metrics primary key
+        # (model_id, metric_name, ...), where MLflow ranks every point of the metric with a window function.
+        value = (sa.select(m.c.metric_value).where(*filters)
+                 .order_by(m.c.metric_timestamp_ms.desc(), m.c.metric_step.desc(), m.c.run_id.asc())
+                 .limit(1).scalar_subquery())
         terms += [sa.case((value.is_(None), 1), else_=0), value.asc() if ascending else value.desc()]
     if not has_created:
         terms.append(_LM.c.creation_timestamp_ms.desc())
     if not has_id:
         terms.append(_LM.c.model_id.asc())
-    return joins, terms
+    return terms
 
 
 # ---- registered models ----
