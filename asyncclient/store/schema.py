@@ -25,6 +25,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
+from sqlalchemy import desc as sa_desc
 
 metadata = MetaData()
 
@@ -188,6 +189,8 @@ logged_model_params = Table(
     Column("param_key", String(255), nullable=False),
     Column("param_value", Text, nullable=False),
     PrimaryKeyConstraint("model_id", "param_key", name="logged_model_params_pk"),
+    # A param filter (key = k AND value = v) is answered from this index.
+    Index("idx_logged_model_params_key_value", "param_key", "param_value"),
 )
 
 logged_model_metrics = Table(
@@ -204,6 +207,10 @@ logged_model_metrics = Table(
                          name="logged_model_metrics_pk"),
     # A metric filter (name = k AND value < x) is answered from this index.
     Index("idx_logged_model_metrics_name_value", "metric_name", "metric_value"),
+    # The latest point of a model's metric (timestamp DESC, step DESC, run_id ASC, MLflow's order) is the
+    # first entry of this index read backwards: one seek, no sort.
+    Index("idx_logged_model_metrics_latest", "model_id", "metric_name", "metric_timestamp_ms", "metric_step",
+          sa_desc("run_id")),
 )
 
 # Run -> model edges of ``runs/outputs`` and ``log-inputs`` (MLflow keeps them in its generic ``inputs``).

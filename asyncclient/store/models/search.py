@@ -212,7 +212,9 @@ def logged_model_ordering(order_by: Sequence[dict] | None) -> list[ColumnElement
         value = (sa.select(m.c.metric_value).where(*filters)
                  .order_by(m.c.metric_timestamp_ms.desc(), m.c.metric_step.desc(), m.c.run_id.asc())
                  .limit(1).scalar_subquery())
-        terms += [sa.case((value.is_(None), 1), else_=0), value.asc() if ascending else value.desc()]
+        # NULLS LAST (SQLite >= 3.30, PostgreSQL) evaluates the subquery once, where CASE ... IS NULL
+        # would evaluate it a second time per row.
+        terms.append((value.asc() if ascending else value.desc()).nulls_last())
     if not has_created:
         terms.append(_LM.c.creation_timestamp_ms.desc())
     if not has_id:

@@ -53,6 +53,7 @@ def upgrade() -> None:
         sa.Column("param_value", sa.Text, nullable=False),
         sa.PrimaryKeyConstraint("model_id", "param_key", name="logged_model_params_pk"),
     )
+    op.create_index("idx_logged_model_params_key_value", "logged_model_params", ["param_key", "param_value"])
     op.create_table(
         "logged_model_metrics",
         sa.Column("model_id", sa.String(36), sa.ForeignKey("logged_models.model_id")),
@@ -66,6 +67,8 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("model_id", "metric_name", "metric_timestamp_ms", "metric_step", "run_id", name="logged_model_metrics_pk"),
     )
     op.create_index("idx_logged_model_metrics_name_value", "logged_model_metrics", ["metric_name", "metric_value"])
+    op.create_index("idx_logged_model_metrics_latest", "logged_model_metrics",
+                    ["model_id", "metric_name", "metric_timestamp_ms", "metric_step", sa.text("run_id DESC")])
     op.create_table(
         "run_model_outputs",
         sa.Column("run_uuid", sa.String(32)),
