@@ -14,7 +14,17 @@ from aiohttp import web
 
 from asyncclient.artifacts import get_artifact_repository
 from asyncclient.exceptions import MlflowException
-from asyncclient.server import artifacts, batch, experiments, logged_models, metrics, misc, registry, runs
+from asyncclient.server import (
+    artifacts,
+    batch,
+    experiments,
+    logged_models,
+    metrics,
+    misc,
+    registry,
+    runs,
+    ui_endpoints,
+)
 from asyncclient.server.config import ServerConfig
 from asyncclient.server.protocol import error_response, json_response
 from asyncclient.server.state import ARTIFACT_REPO, CONFIG, EXECUTOR, STORE
@@ -99,6 +109,7 @@ def create_app(config: ServerConfig | None = None, store: TrackingStore | None =
     _mount(app, artifacts.service_routes, tuple(sp + p for p in ARTIFACT_PREFIXES), artifacts_off)
     _mount(app, artifacts.root_routes, (sp,), tracking_off)
     _mount(app, registry.root_routes, (sp,), tracking_off)
+    _mount(app, ui_endpoints.root_routes, (sp,), tracking_off)
     _mount(app, misc.routes, (sp,))
 
     async def lifecycle(app: web.Application):

@@ -6,7 +6,11 @@ built on SQLAlchemy Core with one transaction per call and ``INSERT ... ON CONFL
 
 from __future__ import annotations
 
+import os
+import pathlib
 import time
+import urllib.parse
+import urllib.request
 import uuid
 from collections.abc import Callable
 from typing import TypeVar
@@ -60,6 +64,23 @@ RUN_NAME_TAG = "mlflow.runName"
 
 def _now_ms() -> int:
     return int(time.time() * 1000)
+
+
+def resolve_uri_if_local(uri: str | None) -> str | None:
+    """A relative local path (or ``file:`` URI) made absolute against the current directory, as MLflow's
+    ``resolve_uri_if_local`` does for experiment artifact locations; other URIs are returned as given."""
+    if not uri:
+        return uri
+    parsed = urllib.parse.urlsplit(uri)
+    if parsed.scheme not in ("", "file") or (len(parsed.scheme) == 1):
+        return uri
+    path = urllib.request.url2pathname(parsed.path) if parsed.scheme == "file" else uri
+    if os.path.isabs(path):
+        return uri
+    absolute = pathlib.Path.cwd().joinpath(path).as_posix()
+    if parsed.scheme == "":
+        return absolute
+    return urllib.parse.urlunsplit((parsed.scheme, None, absolute, parsed.query, parsed.fragment))
 
 
 def _join_uri(base: str, *parts: str) -> str:
@@ -138,6 +159,7 @@ class SqlStore(LoggedModelStoreMixin, ModelRegistryStoreMixin, TrackingStore):
         v.validate_experiment_name(name)
         for tag in tags or []:
             _checks.check_experiment_tag(tag)
+        artifact_location = resolve_uri_if_local(artifact_location)
 
         def create(conn: Connection) -> str:
             now = _now_ms()
@@ -463,6 +485,20 @@ class SqlStore(LoggedModelStoreMixin, ModelRegistryStoreMixin, TrackingStore):
                         {"input_uuid": input_uuid, "name": k, "value": val}
                         for k, val in {tag.key: tag.value for tag in di.tags}.items()])
         self._write(write)
+
+    def search_datasets(self, experiment_ids: list[str]) -> list[dict]:
+        """(experiment_id, name, digest, context) of the datasets used by runs of these experiments, at most
+        1000 (MLflow's ``SqlAlchemyStore._search_datasets``, behind the UI's ``search-datasets``)."""
+        ids = [parse_experiment_id(e) for e in experiment_ids]
+        d, i, it = t.datasets, t.inputs, t.input_tags
+        stmt = (sa.select(d.c.experiment_id, d.c.name, d.c.digest, it.c.value).distinct()
+                .select_from(d.join(i, i.c.source_id == d.c.dataset_uuid).outerjoin(
+                    it, sa.and_(it.c.input_uuid == i.c.input_uuid, it.c.name == compiler.DATASET_CONTEXT_TAG)))
+                .where(d.c.experiment_id.in_(ids)).order_by(d.c.experiment_id, d.c.name, d.c.digest, it.c.value)
+                .limit(1000))
+        return self._read(lambda conn: [
+            {"experiment_id": str(r[0]), "name": r[1], "digest": r[2], "context": r[3]}
+            for r in conn.execute(stmt)])
 
     # ---- metric history ----
     def _history_query(self, run_id: str, metric_key: str) -> sa.Select:
