@@ -26,6 +26,7 @@ from asyncclient.server import (
     ui_endpoints,
 )
 from asyncclient.server.config import ServerConfig
+from asyncclient.server.graphql_api import routes as graphql_routes
 from asyncclient.server.protocol import error_response, json_response
 from asyncclient.server.state import ARTIFACT_REPO, CONFIG, EXECUTOR, STORE
 from asyncclient.store.base import TrackingStore
@@ -110,6 +111,7 @@ def create_app(config: ServerConfig | None = None, store: TrackingStore | None =
     _mount(app, artifacts.root_routes, (sp,), tracking_off)
     _mount(app, registry.root_routes, (sp,), tracking_off)
     _mount(app, ui_endpoints.root_routes, (sp,), tracking_off)
+    _mount(app, graphql_routes.routes, (sp,), tracking_off)
     _mount(app, misc.routes, (sp,))
 
     async def lifecycle(app: web.Application):
