@@ -189,8 +189,6 @@ logged_model_params = Table(
     Column("param_key", String(255), nullable=False),
     Column("param_value", Text, nullable=False),
     PrimaryKeyConstraint("model_id", "param_key", name="logged_model_params_pk"),
-    # A param filter (key = k AND value = v) is answered from this index.
-    Index("idx_logged_model_params_key_value", "param_key", "param_value"),
 )
 
 logged_model_metrics = Table(
@@ -205,7 +203,7 @@ logged_model_metrics = Table(
     Column("dataset_digest", String(36)),
     PrimaryKeyConstraint("model_id", "metric_name", "metric_timestamp_ms", "metric_step", "run_id",
                          name="logged_model_metrics_pk"),
-    # A metric filter (name = k AND value < x) is answered from this index.
+    # Searches ordered by a metric walk this index (store/models/search.py: latest_metric_walk).
     Index("idx_logged_model_metrics_name_value", "metric_name", "metric_value"),
     # The latest point of a model's metric (timestamp DESC, step DESC, run_id ASC, MLflow's order) is the
     # first entry of this index read backwards: one seek, no sort.

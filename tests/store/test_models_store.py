@@ -243,3 +243,27 @@ def test_upgrade_from_0002_keeps_runs_and_adds_models(tmp_path):
     assert store.get_run("r1").info.run_id == "r1"
     assert store.get_logged_model(lm.model_id).artifact_location == f"/a/0/models/{lm.model_id}/artifacts"
     store.close()
+
+
+def test_metric_ordered_pages_match_one_whole_page(store, exp_run):
+    """The index walk used for metric order (when a page lies within the models having the metric) gives
+    exactly the general query's pages: latest point by timestamp then step, NaN and missing last."""
+    exp, run = exp_run
+    ids = {n: _model(store, exp, run, n).model_id for n in "abcde"}
+    nan = float("nan")
+    store.log_batch(run, [], [], [], model_metrics=[
+        ModelMetric(ids["a"], "acc", 0.9, 1, 0), ModelMetric(ids["a"], "acc", 0.1, 2, 0),  # latest is 0.1
+        ModelMetric(ids["b"], "acc", 0.5, 1, 0),
+        ModelMetric(ids["c"], "acc", nan, 1, 0),
+        ModelMetric(ids["e"], "acc", 0.3, 1, 1), ModelMetric(ids["e"], "acc", 0.7, 1, 2)])  # same ts: step wins
+    for ascending, expected in ((True, "abedc"), (False, "ebadc")):
+        order = [{"field_name": "metrics.acc", "ascending": ascending}]
+        whole = [m.name for m in store.search_logged_models([exp], order_by=order)]
+        pages, token = [], None
+        while True:
+            page = store.search_logged_models([exp], order_by=order, max_results=1, page_token=token)
+            pages += [m.name for m in page]
+            token = page.token
+            if not token:
+                break
+        assert whole == pages == list(expected), ascending

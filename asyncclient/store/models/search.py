@@ -138,8 +138,8 @@ def _status_number(value: Any) -> Any:
     return tuple(one(v) for v in value) if isinstance(value, tuple) else one(value)
 
 
-def _dataset_conditions(datasets: Sequence[dict] | None) -> list[ColumnElement]:
-    m = t.logged_model_metrics
+def _dataset_conditions(datasets: Sequence[dict] | None, m: sa.FromClause | None = None) -> list[ColumnElement]:
+    m = t.logged_model_metrics if m is None else m
     ors = []
     for d in datasets or []:
         cond = m.c.dataset_name == d["dataset_name"]
@@ -149,10 +149,22 @@ def _dataset_conditions(datasets: Sequence[dict] | None) -> list[ColumnElement]:
     return [sa.or_(*ors)] if ors else []
 
 
+def _key_equals(column: ColumnElement, key: str) -> ColumnElement:
+    """``column = key`` written so that no index can lead with ``column``.
+
+    The child-table filters below are correlated on ``model_id``: answered by a seek on the
+    ``(model_id, key ...)`` primary key they cost a few microseconds per model. Given a plain ``key = ?``
+    SQLite prefers the ``(metric_name, metric_value)`` index instead and scans it once per model.
+    """
+    return column.concat("") == key
+
+
 def logged_model_filter_conditions(filter_string: str | None,
                                    datasets: Sequence[dict] | None = None) -> list[ColumnElement]:
     """WHERE conditions over ``logged_models`` (``_apply_filter_string_datasets_search_logged_models``):
-    a metric clause matches when any point of that metric (on the given datasets) satisfies it."""
+    a metric clause matches when any point of that metric (on the given datasets) satisfies it. Each child
+    condition is an EXISTS correlated on the model, so a search that stops after one page only checks the
+    models it walks."""
     conditions: list[ColumnElement] = []
     clauses = parse_filter(filter_string, LOGGED_MODELS)
     for clause in clauses:
@@ -162,22 +174,45 @@ def logged_model_filter_conditions(filter_string: str | None,
                 value = _status_number(value)
             conditions.append(compare(_LOGGED_MODEL_COLUMNS[clause.key], op, value))
         elif clause.type == METRIC:
-            # IN (uncorrelated subquery): evaluated once through the (metric_name, metric_value) index; a
-            # correlated EXISTS made SQLite scan that index once per model.
-            m = t.logged_model_metrics
-            conditions.append(_LM.c.model_id.in_(sa.select(m.c.model_id).where(
-                m.c.metric_name == clause.key, compare(m.c.metric_value, op, value), *_dataset_conditions(datasets))))
+            m = t.logged_model_metrics.alias()
+            conditions.append(sa.exists().where(
+                m.c.model_id == _LM.c.model_id, _key_equals(m.c.metric_name, clause.key),
+                compare(m.c.metric_value, op, value), *_dataset_conditions(datasets, m)))
         else:
             table, key_col, value_col = (
                 (t.logged_model_params, "param_key", "param_value") if clause.type == PARAM
                 else (t.logged_model_tags, "tag_key", "tag_value"))
-            conditions.append(_LM.c.model_id.in_(sa.select(table.c.model_id).where(
-                table.c[key_col] == clause.key, compare(table.c[value_col], op, value))))
+            conditions.append(sa.exists().where(
+                table.c.model_id == _LM.c.model_id, _key_equals(table.c[key_col], clause.key),
+                compare(table.c[value_col], op, value)))
     if datasets and not any(c.type == METRIC for c in clauses):
         # Datasets alone select the models having metrics on them, as in MLflow.
-        m = t.logged_model_metrics
-        conditions.append(_LM.c.model_id.in_(sa.select(m.c.model_id).where(*_dataset_conditions(datasets))))
+        m = t.logged_model_metrics.alias()
+        conditions.append(sa.exists().where(m.c.model_id == _LM.c.model_id, *_dataset_conditions(datasets, m)))
     return conditions
+
+
+def latest_metric_walk(order: dict) -> tuple[sa.FromClause, list[ColumnElement], ColumnElement]:
+    """(source, conditions, value) to read models in the order of their latest ``metrics.<key>`` value by
+    walking the ``(metric_name, metric_value)`` index, instead of computing every model's latest value and
+    sorting them all: only the points that are their model's latest (MLflow's timestamp DESC, step DESC,
+    run_id ASC) and not NULL (NaN) qualify, so models lacking the metric are not in this walk."""
+    m = t.logged_model_metrics.alias("walk")
+    later = t.logged_model_metrics.alias("later")
+    key = order["field_name"].split(".", 1)[1]
+    datasets = [{"dataset_name": order["dataset_name"], "dataset_digest": order.get("dataset_digest")}] \
+        if order.get("dataset_name") else None
+    conditions = [
+        m.c.metric_name == key, m.c.metric_value.is_not(None), *_dataset_conditions(datasets, m),
+        ~sa.exists().where(
+            later.c.model_id == m.c.model_id, later.c.metric_name == m.c.metric_name,
+            *_dataset_conditions(datasets, later),
+            sa.or_(later.c.metric_timestamp_ms > m.c.metric_timestamp_ms,
+                   sa.and_(later.c.metric_timestamp_ms == m.c.metric_timestamp_ms,
+                           sa.or_(later.c.metric_step > m.c.metric_step,
+                                  sa.and_(later.c.metric_step == m.c.metric_step, later.c.run_id < m.c.run_id))))),
+    ]
+    return _LM.join(m, m.c.model_id == _LM.c.model_id), conditions, m.c.metric_value
 
 
 def logged_model_ordering(order_by: Sequence[dict] | None) -> list[ColumnElement]:

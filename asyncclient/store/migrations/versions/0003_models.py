@@ -53,7 +53,6 @@ def upgrade() -> None:
         sa.Column("param_value", sa.Text, nullable=False),
         sa.PrimaryKeyConstraint("model_id", "param_key", name="logged_model_params_pk"),
     )
-    op.create_index("idx_logged_model_params_key_value", "logged_model_params", ["param_key", "param_value"])
     op.create_table(
         "logged_model_metrics",
         sa.Column("model_id", sa.String(36), sa.ForeignKey("logged_models.model_id")),
