@@ -75,22 +75,24 @@ def _load_versions(conn: Connection, rows: Sequence, with_aliases: bool = True) 
     """
     if not rows:
         return []
-    names = sorted({r.name for r in rows})
-    tags: dict[tuple, dict] = defaultdict(dict)
+    # Rows are unpacked by position throughout: attribute access on 1000s of rows costs more than the query.
+    names = sorted({r[0] for r in rows})
+    wanted = {(r[0], r[1]) for r in rows}
+    tags: dict[tuple, dict] = {}
     aliases: dict[tuple, list] = defaultdict(list)
-    wanted = {(r.name, r.version) for r in rows}
+    c = t.model_version_tags.c
     for i in range(0, len(names), _CHUNK):
         chunk = names[i:i + _CHUNK]
-        for r in conn.execute(sa.select(t.model_version_tags).where(t.model_version_tags.c.name.in_(chunk))):
-            if (r.name, r.version) in wanted:
-                tags[(r.name, r.version)][r.key] = r.value
+        for name, version, key, value in conn.execute(
+                sa.select(c.name, c.version, c.key, c.value).where(c.name.in_(chunk))).all():
+            if (name, version) in wanted:
+                tags.setdefault((name, version), {})[key] = value
         if not with_aliases:
             continue
-        for r in conn.execute(sa.select(t.registered_model_aliases).where(
-                t.registered_model_aliases.c.name.in_(chunk)).order_by(t.registered_model_aliases.c.alias)):
-            aliases[(r.name, r.version)].append(r.alias)
-    # Positional unpacking (the table's column order): attribute access on 1000s of rows costs more than
-    # the query itself.
+        a = t.registered_model_aliases.c
+        for name, version, alias in conn.execute(
+                sa.select(a.name, a.version, a.alias).where(a.name.in_(chunk)).order_by(a.alias)).all():
+            aliases[(name, version)].append(alias)
     empty_tags: dict = {}
     empty_aliases: list = []
     out = []
@@ -121,19 +123,21 @@ def _latest_versions(conn: Connection, names: Sequence[str]) -> dict[str, list[M
 
 
 def _load_registered_models(conn: Connection, rows: Sequence) -> list[RegisteredModel]:
-    names = [r.name for r in rows]
+    """``registered_models`` rows -> entities with tags, aliases and latest versions (rows by position)."""
+    names = [r[0] for r in rows]
     tags: dict[str, dict] = defaultdict(dict)
     aliases: dict[str, dict] = defaultdict(dict)
+    tc, ac = t.registered_model_tags.c, t.registered_model_aliases.c
     for i in range(0, len(names), _CHUNK):
         chunk = names[i:i + _CHUNK]
-        for r in conn.execute(sa.select(t.registered_model_tags).where(t.registered_model_tags.c.name.in_(chunk))):
-            tags[r.name][r.key] = r.value
-        for r in conn.execute(sa.select(t.registered_model_aliases).where(
-                t.registered_model_aliases.c.name.in_(chunk)).order_by(t.registered_model_aliases.c.alias)):
-            aliases[r.name][r.alias] = str(r.version)
+        for name, key, value in conn.execute(sa.select(tc.name, tc.key, tc.value).where(tc.name.in_(chunk))).all():
+            tags[name][key] = value
+        for name, alias, version in conn.execute(
+                sa.select(ac.name, ac.alias, ac.version).where(ac.name.in_(chunk)).order_by(ac.alias)).all():
+            aliases[name][alias] = str(version)
     latest = _latest_versions(conn, names)
-    return [RegisteredModel(r.name, r.creation_time, r.last_updated_time, r.description, latest[r.name],
-                            tags[r.name], aliases[r.name]) for r in rows]
+    return [RegisteredModel(name, created, updated, description, latest[name], tags[name], aliases[name])
+            for name, created, updated, description in rows]
 
 
 class ModelRegistryStoreMixin:
