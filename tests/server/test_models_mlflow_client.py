@@ -10,6 +10,8 @@ import sys
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
+from server_procs import start_server, stop
 
 SCENARIO = Path(__file__).with_name("models_scenario.py")
 
@@ -80,3 +82,28 @@ def test_registry_and_logged_model_errors_use_mlflows_codes(ours):
 
 def test_same_results_as_mlflow_server(ours, theirs):
     assert ours == theirs
+
+
+@pytest.fixture(scope="module")
+def postgres_server(postgres_server_uri, tmp_path_factory):
+    """An asyncclient server on its own PostgreSQL database (two worker processes)."""
+    import uuid
+
+    name = "models_" + uuid.uuid4().hex[:12]
+    admin = sa.create_engine(postgres_server_uri.replace("postgresql://", "postgresql+psycopg://", 1),
+                             isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))  # generated identifier
+    srv = start_server(tmp_path_factory.mktemp("models-pg"), "--workers", "2",
+                       backend=f"{postgres_server_uri.rpartition('/')[0]}/{name}")
+    yield srv
+    stop(srv.proc)
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.mark.postgres
+def test_same_results_on_postgresql(postgres_server, ours, tmp_path_factory):
+    on_postgres = run_scenario(postgres_server.url, "models", tmp_path_factory.mktemp("models-pg-run"))
+    assert on_postgres == ours
