@@ -9,7 +9,7 @@ data, same results asserted, ratios from one run (SQLite; ``--postgres URI`` add
 
 Target: each >= 5x faster than MLflow's store. Times are the best of several calls for both contenders.
 
-    python benchmarks/bench_models.py [--quick] [--postgres postgresql://user@host:port/db]
+    python benchmarks/bench_models.py [--quick] [--postgres postgresql://user@host:port/db | --no-postgres]
 """
 
 from __future__ import annotations
@@ -154,7 +154,9 @@ def compare(label: str, ours: dict, theirs: dict, repeats: int) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="2,000 models, fewer repeats")
-    parser.add_argument("--postgres", help="also compare on PostgreSQL (two databases are created on it)")
+    parser.add_argument("--postgres", help="PostgreSQL server URI for the comparison on PostgreSQL (two databases "
+                        "are created on it); default: ASYNCCLIENT_TEST_POSTGRES_URI or a throwaway server")
+    parser.add_argument("--no-postgres", action="store_true", help="SQLite only")
     args = parser.parse_args()
     logging.getLogger("mlflow").setLevel(logging.WARNING)
     logging.getLogger("alembic").setLevel(logging.WARNING)
@@ -176,6 +178,11 @@ def main() -> None:
                 searches(ours, ours), searches(theirs_tracking, theirs_registry), repeats)
         ours.close()
 
+        cleanup_pg = None
+        if not args.postgres and not args.no_postgres:
+            from bench_server import postgres_uri  # starts a throwaway server when PostgreSQL is installed
+
+            args.postgres, cleanup_pg = postgres_uri()
         if args.postgres:
             from bench_server import create_database
 
@@ -195,6 +202,10 @@ def main() -> None:
             compare("PostgreSQL, same data:", searches(ours_pg, ours_pg),
                     searches(theirs_pg_tracking, theirs_pg_registry), repeats)
             ours_pg.close()
+            theirs_pg_tracking.engine.dispose()
+            theirs_pg_registry.engine.dispose()
+        if cleanup_pg is not None:
+            cleanup_pg()
 
 
 if __name__ == "__main__":

@@ -200,16 +200,18 @@ class LoggedModelStoreMixin:
         max_results = max_results or SEARCH_LOGGED_MODEL_MAX_RESULTS_DEFAULT
         offset = parse_page_token(page_token)
         lm = t.logged_models
+        sqlite = self.engine.dialect.name == "sqlite"
         conditions = [lm.c.experiment_id.in_([parse_experiment_id(e) for e in experiment_ids]),
                       lm.c.lifecycle_stage == LifecycleStage.ACTIVE,
-                      *search.logged_model_filter_conditions(filter_string, datasets)]
+                      *search.logged_model_filter_conditions(filter_string, datasets, sqlite)]
         terms = search.logged_model_ordering(order_by)
         stmt = sa.select(lm).where(*conditions).order_by(*terms).offset(offset).limit(max_results + 1)
         walk = None
         first = (order_by or [{}])[0].get("field_name") or ""
-        if first.startswith(("metric.", "metrics.")):
+        if sqlite and first.startswith(("metric.", "metrics.")):
             # Ordered by a metric: read the page off the metric's value index. When the page lies within
             # the models that have the metric it is exactly the general query's page; else run that one.
+            # (PostgreSQL plans the general query as joins and gains nothing from this.)
             source, walk_conditions, value = search.latest_metric_walk(order_by[0])
             direction = value.asc() if order_by[0].get("ascending", True) else value.desc()
             walk = (sa.select(lm).select_from(source).where(*conditions, *walk_conditions)

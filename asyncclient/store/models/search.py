@@ -149,18 +149,19 @@ def _dataset_conditions(datasets: Sequence[dict] | None, m: sa.FromClause | None
     return [sa.or_(*ors)] if ors else []
 
 
-def _key_equals(column: ColumnElement, key: str) -> ColumnElement:
-    """``column = key`` written so that no index can lead with ``column``.
+def _key_equals(column: ColumnElement, key: str, sqlite: bool) -> ColumnElement:
+    """``column = key``, on SQLite written so that no index can lead with ``column``.
 
     The child-table filters below are correlated on ``model_id``: answered by a seek on the
     ``(model_id, key ...)`` primary key they cost a few microseconds per model. Given a plain ``key = ?``
     SQLite prefers the ``(metric_name, metric_value)`` index instead and scans it once per model.
+    PostgreSQL plans these as joins and needs the plain form for its row estimates.
     """
-    return column.concat("") == key
+    return column.concat("") == key if sqlite else column == key
 
 
-def logged_model_filter_conditions(filter_string: str | None,
-                                   datasets: Sequence[dict] | None = None) -> list[ColumnElement]:
+def logged_model_filter_conditions(filter_string: str | None, datasets: Sequence[dict] | None = None,
+                                   sqlite: bool = True) -> list[ColumnElement]:
     """WHERE conditions over ``logged_models`` (``_apply_filter_string_datasets_search_logged_models``):
     a metric clause matches when any point of that metric (on the given datasets) satisfies it. Each child
     condition is an EXISTS correlated on the model, so a search that stops after one page only checks the
@@ -176,14 +177,14 @@ def logged_model_filter_conditions(filter_string: str | None,
         elif clause.type == METRIC:
             m = t.logged_model_metrics.alias()
             conditions.append(sa.exists().where(
-                m.c.model_id == _LM.c.model_id, _key_equals(m.c.metric_name, clause.key),
+                m.c.model_id == _LM.c.model_id, _key_equals(m.c.metric_name, clause.key, sqlite),
                 compare(m.c.metric_value, op, value), *_dataset_conditions(datasets, m)))
         else:
             table, key_col, value_col = (
                 (t.logged_model_params, "param_key", "param_value") if clause.type == PARAM
                 else (t.logged_model_tags, "tag_key", "tag_value"))
             conditions.append(sa.exists().where(
-                table.c.model_id == _LM.c.model_id, _key_equals(table.c[key_col], clause.key),
+                table.c.model_id == _LM.c.model_id, _key_equals(table.c[key_col], clause.key, sqlite),
                 compare(table.c[value_col], op, value)))
     if datasets and not any(c.type == METRIC for c in clauses):
         # Datasets alone select the models having metrics on them, as in MLflow.
