@@ -29,7 +29,8 @@ def _normalize(value):
         items = [_normalize(v) for v in value]
         return sorted(items, key=lambda v: json.dumps(v, sort_keys=True))  # list order is not the contract
     if isinstance(value, dict):
-        return {k: _normalize(v) for k, v in value.items()}
+        # Experiment ids differ between the two servers (each holds other tests' experiments too).
+        return {k: "<exp>" if k == "experimentId" else _normalize(v) for k, v in value.items()}
     return value
 
 
@@ -86,7 +87,7 @@ def _results(base: str, name: str) -> list:
     out = []
     for query, variables in documents:
         status, body = _graphql(s, base, query, variables)
-        text = _ROOT.sub('"<root>"', _ID.sub("<id>", json.dumps(body).replace(f'"{exp}"', '"<exp>"')))
+        text = _ROOT.sub('"<root>"', _ID.sub("<id>", json.dumps(body)))
         out.append((status, _normalize(json.loads(text))))
     return out
 

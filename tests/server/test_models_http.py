@@ -18,8 +18,9 @@ _VOLATILE = {"creation_timestamp", "last_updated_timestamp", "creation_timestamp
 
 def _normalize(value):
     if isinstance(value, dict):
-        if "tags" in value and isinstance(value["tags"], list):
-            value = {**value, "tags": sorted(value["tags"], key=lambda t: t["key"])}
+        for name in ("tags", "metrics"):  # the order of a run's tags and metrics is not the contract
+            if name in value and isinstance(value[name], list):
+                value = {**value, name: sorted(value[name], key=lambda t: (t["key"], str(t.get("step"))))}
         return {k: _normalize(v) for k, v in value.items() if k not in _VOLATILE}
     if isinstance(value, list):
         return [_normalize(v) for v in value]
@@ -67,6 +68,8 @@ def _session_results(base: str, name: str) -> list:
     call("POST", "runs/log-metric", json={"run_id": run, "key": "loss", "value": 0.1, "timestamp": 6,
                                           "model_id": lm})
     call("POST", "runs/outputs", json={"run_id": run, "models": [{"model_id": lm, "step": 3}]})
+    call("POST", "runs/outputs", json={"run_id": run, "models": []})
+    call("POST", "runs/log-inputs", json={"run_id": run, "models": [{"model_id": other}]})
     call("GET", "runs/get", params={"run_id": run})
     call("GET", f"logged-models/{lm}")
     call("POST", "logged-models/search", json={})

@@ -226,22 +226,19 @@ class LoggedModelStoreMixin:
         return self._read(read)
 
     def log_outputs(self, run_id: str, models: list[LoggedModelOutput]) -> None:
-        """Record that the run produced these models (``runs/outputs``); the models must exist."""
+        """Record that the run produced these models (``runs/outputs``). As in MLflow the model ids are not
+        checked: a client may record the edge before or without the model."""
         def write(conn: Connection) -> None:
             self._run_row(conn, run_id, active=True)
-            for m in models:
-                self._logged_model_row(conn, m.model_id)
             if models:
                 conn.execute(_ingest.insert(conn, t.run_model_outputs).on_conflict_do_nothing(), [
                     {"run_uuid": run_id, "model_id": m.model_id, "step": m.step} for m in models])
         self._write(write)
 
     def log_model_inputs(self, run_id: str, model_ids: list[str]) -> None:
-        """Record that the run used these models (``log-inputs`` with ``models``)."""
+        """Record that the run used these models (``log-inputs`` with ``models``; ids unchecked, as MLflow)."""
         def write(conn: Connection) -> None:
             self._run_row(conn, run_id, active=True)
-            for model_id in model_ids:
-                self._logged_model_row(conn, model_id)
             if model_ids:
                 conn.execute(_ingest.insert(conn, t.run_model_inputs).on_conflict_do_nothing(), [
                     {"run_uuid": run_id, "model_id": m} for m in dict.fromkeys(model_ids)])
