@@ -17,7 +17,7 @@ from graphql.language.ast import IntValueNode
 
 from asyncclient.entities import ViewType
 from asyncclient.exceptions import MlflowException
-from asyncclient.wire import experiment_to_json, file_info_to_json, run_to_json
+from asyncclient.wire import experiment_to_json, run_to_json
 from asyncclient.wire_models import model_version_to_json
 
 MAX_RUNS_PER_BULK_REQUEST = 100
@@ -366,7 +366,3 @@ class Mutation(graphene.ObjectType):
 
 
 schema = graphene.Schema(query=Query, mutation=Mutation)
-
-
-def list_artifacts_json(file_infos, root_uri: str) -> dict:
-    return {"root_uri": root_uri, "files": [file_info_to_json(f) for f in file_infos]}
