@@ -11,6 +11,7 @@ import sys
 
 import mlflow
 import numpy as np
+import requests
 from mlflow.exceptions import MlflowException
 from mlflow.tracking import MlflowClient
 from sklearn.linear_model import LinearRegression
@@ -89,7 +90,23 @@ def main(uri: str, prefix: str, out_path: str) -> None:
     }
     out["search_registered_models"] = [m.name == name for m in client.search_registered_models(
         filter_string=f"name LIKE '{prefix}-reg%'")]
-    out["download_uri_ok"] = client.get_model_version_download_uri(name, "1").endswith("artifacts") or True
+    out["download_uri_is_model_artifacts"] = client.get_model_version_download_uri(name, "1").endswith(
+        f"/models/{info.model_id}/artifacts")
+    # The UI's file routes: a version's file, path validation, a logged model's files and listing.
+    get = requests.get
+    mlmodel = get(f"{uri}/model-versions/get-artifact", params={"name": name, "version": "1", "path": "MLmodel"})
+    out["get_artifact"] = [mlmodel.status_code, b"flavors" in mlmodel.content]
+    out["get_artifact_traversal"] = [get(f"{uri}/model-versions/get-artifact",
+                                         params={"name": name, "version": "1", "path": p}).status_code
+                                     for p in ("../../../etc/passwd", "/etc/passwd", "%2e%2e/x")]
+    files = get(f"{uri}/ajax-api/2.0/mlflow/logged-models/{info.model_id}/artifacts/files",
+                params={"artifact_file_path": "MLmodel"})
+    out["logged_model_file"] = [files.status_code, files.content == mlmodel.content]
+    listing = get(f"{uri}/api/2.0/mlflow/logged-models/{info.model_id}/artifacts/directories").json()
+    # registered_model_meta is written by MLflow's client into the folder it loads a registered model
+    # from; with a local artifact root (the mlflow server of the test) that is the model's own folder.
+    out["logged_model_listing"] = sorted((f["path"], f["is_dir"]) for f in listing.get("files", [])
+                                         if f["path"] != "registered_model_meta")
     out["missing_model"] = _error(lambda: client.get_registered_model(name + "-missing"))
     out["duplicate_model"] = _error(lambda: client.create_registered_model(name))
     out["missing_version"] = _error(lambda: client.get_model_version(name, "99"))

@@ -74,6 +74,13 @@ def test_registry_search_stages_tags_rename_and_delete(ours):
     assert ours["after_delete_versions"] == ["1"]
 
 
+def test_model_files_download_through_the_ui_routes_with_path_validation(ours):
+    assert ours["download_uri_is_model_artifacts"] is True
+    assert ours["get_artifact"] == [200, True] and ours["logged_model_file"] == [200, True]
+    assert ours["get_artifact_traversal"] == [400, 400, 400]
+    assert ["MLmodel", False] in ours["logged_model_listing"]  # JSON: pairs come back as lists
+
+
 def test_registry_and_logged_model_errors_use_mlflows_codes(ours):
     assert ours["missing_model"] == ours["missing_version"] == "RESOURCE_DOES_NOT_EXIST"
     assert ours["duplicate_model"] == "RESOURCE_ALREADY_EXISTS"
