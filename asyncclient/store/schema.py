@@ -245,6 +245,8 @@ registered_model_tags = Table(
     Column("key", String(250), nullable=False),
     Column("value", String(5000)),
     PrimaryKeyConstraint("name", "key", name="registered_model_tag_pk"),
+    # Tag filters and the exclusion of prompts (tag mlflow.prompt.is_prompt = 'true') start here.
+    Index("idx_registered_model_tags_key_value", "key", "value"),
 )
 
 model_versions = Table(

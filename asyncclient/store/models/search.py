@@ -273,6 +273,13 @@ def _is_querying_prompts(clauses) -> bool:
     return False
 
 
+def _prompt_names() -> sa.Select:
+    """Names of the registered models that are prompts: one uncorrelated subquery answered from the tags'
+    ``(key, value)`` index (prompts are few), instead of a tag lookup per model."""
+    tags = t.registered_model_tags
+    return sa.select(tags.c.name).where(tags.c.key == IS_PROMPT_TAG, tags.c.value == "true")
+
+
 def registered_model_filter_conditions(filter_string: str | None) -> list[ColumnElement]:
     """WHERE conditions over ``registered_models`` (``_get_search_registered_model_filter_query``);
     prompts are excluded unless the filter asks for them, and the prompt tag clause itself only selects."""
@@ -285,7 +292,7 @@ def registered_model_filter_conditions(filter_string: str | None) -> list[Column
             conditions.append(compare(rm.c.name, clause.comparator, clause.value))
         elif clause.key != IS_PROMPT_TAG:
             conditions.append(_tag_conditions(clause, tags, owner))
-    prompt = sa.exists().where(*owner, tags.c.key == IS_PROMPT_TAG, tags.c.value == "true")
+    prompt = rm.c.name.in_(_prompt_names())
     conditions.append(prompt if _is_querying_prompts(clauses) else ~prompt)
     return conditions
 
@@ -336,9 +343,7 @@ def model_version_filter_conditions(filter_string: str | None) -> list[ColumnEle
             conditions.append(compare(columns[clause.key], clause.comparator, value))
         elif clause.key != IS_PROMPT_TAG:
             conditions.append(_tag_conditions(clause, tags, owner))
-    rm_tags = t.registered_model_tags
-    prompt = sa.exists().where(rm_tags.c.name == mv.c.name, rm_tags.c.key == IS_PROMPT_TAG,
-                               rm_tags.c.value == "true")
+    prompt = mv.c.name.in_(_prompt_names())
     conditions.append(prompt if _is_querying_prompts(clauses) else ~prompt)
     return conditions
 

@@ -96,6 +96,7 @@ def upgrade() -> None:
         sa.Column("value", sa.String(5000)),
         sa.PrimaryKeyConstraint("name", "key", name="registered_model_tag_pk"),
     )
+    op.create_index("idx_registered_model_tags_key_value", "registered_model_tags", ["key", "value"])
     op.create_table(
         "model_versions",
         sa.Column("name", sa.String(256)),
