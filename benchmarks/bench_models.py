@@ -160,7 +160,7 @@ def main() -> None:
     args = parser.parse_args()
     logging.getLogger("mlflow").setLevel(logging.WARNING)
     logging.getLogger("alembic").setLevel(logging.WARNING)
-    n, repeats = (2_000, 3) if args.quick else (10_000, 9)
+    n, repeats = (2_000, 3) if args.quick else (10_000, 15)
     data = _dataset(n)
 
     from mlflow.store.model_registry.sqlalchemy_store import SqlAlchemyStore as MlflowRegistryStore
