@@ -28,11 +28,11 @@ from asyncclient.exceptions import RESOURCE_DOES_NOT_EXIST, MlflowException
 from asyncclient.store import _ingest
 from asyncclient.store import schema as t
 from asyncclient.store.models import search
+from asyncclient.store.models._sql import one_of
 from asyncclient.store.search.paging import create_page_token, parse_page_token
 
 SEARCH_LOGGED_MODEL_MAX_RESULTS_DEFAULT = 100
 _CHUNK = 500
-_IDS = sa.bindparam("ids", expanding=True)
 
 
 def _now_ms() -> int:
@@ -51,15 +51,15 @@ def load_logged_models(conn: Connection, rows: Sequence) -> list[LoggedModel]:
     metrics: dict[str, list] = defaultdict(list)
     for i in range(0, len(ids), _CHUNK):
         chunk = ids[i:i + _CHUNK]
-        # The ids are bound at execution (expanding): in_(list) checks each element when building.
         bound = {"ids": chunk}
-        for r in conn.execute(sa.select(t.logged_model_tags).where(t.logged_model_tags.c.model_id.in_(_IDS)), bound):
+        tag_rows = sa.select(t.logged_model_tags).where(one_of(conn, t.logged_model_tags.c.model_id, "ids"))
+        for r in conn.execute(tag_rows, bound):
             tags[r.model_id][r.tag_key] = r.tag_value
-        for r in conn.execute(sa.select(t.logged_model_params).where(t.logged_model_params.c.model_id.in_(_IDS)),
-                              bound):
+        param_rows = sa.select(t.logged_model_params).where(one_of(conn, t.logged_model_params.c.model_id, "ids"))
+        for r in conn.execute(param_rows, bound):
             params[r.model_id][r.param_key] = r.param_value
         m = t.logged_model_metrics
-        for r in conn.execute(sa.select(m).where(m.c.model_id.in_(_IDS)).order_by(
+        for r in conn.execute(sa.select(m).where(one_of(conn, m.c.model_id, "ids")).order_by(
                 m.c.metric_timestamp_ms, m.c.metric_step), bound):
             value = math.nan if r.metric_value is None else r.metric_value
             metrics[r.model_id].append(_ModelMetricPoint(r.metric_name, value, r.metric_timestamp_ms, r.metric_step,

@@ -21,6 +21,7 @@ from asyncclient.exceptions import RESOURCE_ALREADY_EXISTS, RESOURCE_DOES_NOT_EX
 from asyncclient.store import _ingest
 from asyncclient.store import schema as t
 from asyncclient.store.models import search
+from asyncclient.store.models._sql import one_of
 from asyncclient.store.models.search import STAGE_DELETED_INTERNAL
 from asyncclient.store.search.paging import create_page_token, parse_page_token
 
@@ -31,9 +32,6 @@ SEARCH_MODEL_VERSION_MAX_RESULTS_THRESHOLD = 200_000
 MODEL_VERSIONS_TAG = "mlflow.modelVersions"
 _RESERVED_ALIAS = re.compile(r"^(latest|v\d+)$", re.IGNORECASE)
 _CHUNK = 500
-# IN lists bound at execution: SQLAlchemy checks every element of a list given to in_() when the
-# statement is built, which cost more than the query for a page of 1000 versions.
-_NAMES = sa.bindparam("names", expanding=True)
 
 
 def _now_ms() -> int:
@@ -86,15 +84,15 @@ def _load_versions(conn: Connection, rows: Sequence, with_aliases: bool = True) 
     c = t.model_version_tags.c
     for i in range(0, len(names), _CHUNK):
         chunk = names[i:i + _CHUNK]
-        for name, version, key, value in conn.execute(
-                sa.select(c.name, c.version, c.key, c.value).where(c.name.in_(_NAMES)), {"names": chunk}).all():
+        tag_rows = sa.select(c.name, c.version, c.key, c.value).where(one_of(conn, c.name, "names"))
+        for name, version, key, value in conn.execute(tag_rows, {"names": chunk}).all():
             if (name, version) in wanted:
                 tags.setdefault((name, version), {})[key] = value
         if not with_aliases:
             continue
         a = t.registered_model_aliases.c
         for name, version, alias in conn.execute(
-                sa.select(a.name, a.version, a.alias).where(a.name.in_(_NAMES)).order_by(a.alias),
+                sa.select(a.name, a.version, a.alias).where(one_of(conn, a.name, "names")).order_by(a.alias),
                 {"names": chunk}).all():
             aliases[(name, version)].append(alias)
     empty_tags: dict = {}
@@ -116,7 +114,7 @@ def _latest_versions(conn: Connection, names: Sequence[str]) -> dict[str, list[M
     for i in range(0, len(names), _CHUNK):
         chunk = list(names[i:i + _CHUNK])
         newest = (sa.select(mv.c.name, mv.c.current_stage, sa.func.max(mv.c.version).label("version"))
-                  .where(mv.c.name.in_(_NAMES), mv.c.current_stage != STAGE_DELETED_INTERNAL)
+                  .where(one_of(conn, mv.c.name, "names"), mv.c.current_stage != STAGE_DELETED_INTERNAL)
                   .group_by(mv.c.name, mv.c.current_stage).subquery())
         rows = conn.execute(sa.select(mv).join(newest, sa.and_(mv.c.name == newest.c.name,
                                                                mv.c.version == newest.c.version))
@@ -134,11 +132,11 @@ def _load_registered_models(conn: Connection, rows: Sequence) -> list[Registered
     tc, ac = t.registered_model_tags.c, t.registered_model_aliases.c
     for i in range(0, len(names), _CHUNK):
         chunk = names[i:i + _CHUNK]
-        for name, key, value in conn.execute(sa.select(tc.name, tc.key, tc.value).where(tc.name.in_(_NAMES)),
-                                             {"names": chunk}).all():
+        tag_rows = sa.select(tc.name, tc.key, tc.value).where(one_of(conn, tc.name, "names"))
+        for name, key, value in conn.execute(tag_rows, {"names": chunk}).all():
             tags[name][key] = value
         for name, alias, version in conn.execute(
-                sa.select(ac.name, ac.alias, ac.version).where(ac.name.in_(_NAMES)).order_by(ac.alias),
+                sa.select(ac.name, ac.alias, ac.version).where(one_of(conn, ac.name, "names")).order_by(ac.alias),
                 {"names": chunk}).all():
             aliases[name][alias] = str(version)
     latest = _latest_versions(conn, names)
