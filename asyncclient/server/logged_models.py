@@ -13,17 +13,16 @@ import posixpath
 from aiohttp import web
 
 from asyncclient.artifacts import validate_path_is_safe
-from asyncclient.entities import LoggedModelStatus
 from asyncclient.exceptions import BAD_REQUEST, MlflowException
 from asyncclient.server.artifacts import run_artifact_location, send_artifact
 from asyncclient.server.protocol import (
     BOOL,
     INT64,
     KEY_VALUE,
+    LOGGED_MODEL_STATUS,
     STRING,
     Field,
     Message,
-    _enum,
     decode_json_body,
     empty_response,
     json_response,
@@ -36,10 +35,9 @@ from asyncclient.wire_models import logged_model_to_json
 
 routes = web.RouteTableDef()
 
-_STATUS = _enum(LoggedModelStatus._NAMES)
 _CREATE = Message(Field("experiment_id", STRING), Field("name", STRING), Field("model_type", STRING),
                   Field("source_run_id", STRING), Field("params", KEY_VALUE, True), Field("tags", KEY_VALUE, True))
-_FINALIZE = Message(Field("model_id", STRING), Field("status", _STATUS))
+_FINALIZE = Message(Field("model_id", STRING), Field("status", LOGGED_MODEL_STATUS))
 _TAGS = Message(Field("tags", KEY_VALUE, True))
 _PARAMS = Message(Field("model_id", STRING), Field("params", KEY_VALUE, True))
 _SEARCH = Message(

@@ -16,7 +16,7 @@ import orjson
 from aiohttp import web
 from multidict import MultiMapping
 
-from asyncclient.entities import RunStatus, ViewType
+from asyncclient.entities import LoggedModelStatus, RunStatus, ViewType
 from asyncclient.exceptions import MlflowException
 
 JSON_CONTENT_TYPE = "application/json"
@@ -95,6 +95,7 @@ DOUBLE = _to_double
 BOOL = _to_bool
 RUN_STATUS = _enum(RunStatus._NAMES)
 VIEW_TYPE = _enum(ViewType._NAMES)
+LOGGED_MODEL_STATUS = _enum(LoggedModelStatus._NAMES)
 
 
 class Field:
