@@ -51,15 +51,6 @@ def _to_int(value: Any) -> int:
     raise ValueError
 
 
-def _to_bool(value: Any) -> bool:
-    # protobuf's JSON parser takes true/false; a GET query string carries "true"/"false".
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, str) and value.lower() in ("true", "false"):
-        return value.lower() == "true"
-    raise ValueError
-
-
 _SPECIAL_DOUBLES = {"NaN": math.nan, "Infinity": math.inf, "-Infinity": -math.inf}
 
 
@@ -87,6 +78,15 @@ def _enum(names: Mapping[str, int]) -> Callable[[Any], int]:
         raise ValueError
 
     return convert
+
+
+def _to_bool(value: Any) -> bool:
+    # protobuf's JSON parser takes true/false; a GET query string carries "true"/"false".
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.lower() in ("true", "false"):
+        return value.lower() == "true"
+    raise ValueError
 
 
 STRING = _to_string
