@@ -41,6 +41,7 @@ from asyncclient.fluent_io import (
     log_text,
 )
 from asyncclient.tracking import MlflowClient
+from asyncclient.tracking._registry import get_logged_model, register_model, search_logged_models
 
 Client = MlflowClient
 __version__ = "0.1.0"
@@ -54,4 +55,6 @@ __all__ = [
     # artifacts and datasets
     "artifacts", "data", "get_artifact_uri", "log_artifact", "log_artifacts", "log_dict", "log_input",
     "log_inputs", "log_text",
+    # models: the registry and MLflow 3 LoggedModels
+    "get_logged_model", "register_model", "search_logged_models",
 ]

@@ -14,8 +14,19 @@ from aiohttp import web
 
 from asyncclient.artifacts import get_artifact_repository
 from asyncclient.exceptions import MlflowException
-from asyncclient.server import artifacts, batch, experiments, logged_models, metrics, misc, runs
+from asyncclient.server import (
+    artifacts,
+    batch,
+    experiments,
+    logged_models,
+    metrics,
+    misc,
+    registry,
+    runs,
+    ui_endpoints,
+)
 from asyncclient.server.config import ServerConfig
+from asyncclient.server.graphql_api import routes as graphql_routes
 from asyncclient.server.protocol import error_response, json_response
 from asyncclient.server.state import ARTIFACT_REPO, CONFIG, EXECUTOR, STORE
 from asyncclient.store.base import TrackingStore
@@ -28,6 +39,7 @@ TRACKING_PREFIXES = ("/api/2.0/mlflow", "/ajax-api/2.0/mlflow")
 ARTIFACT_PREFIXES = ("/api/2.0/mlflow-artifacts", "/ajax-api/2.0/mlflow-artifacts")
 TRACKING_ROUTE_TABLES = (
     experiments.routes, runs.routes, batch.routes, metrics.routes, artifacts.tracking_routes, logged_models.routes,
+    registry.routes,
 )
 
 
@@ -97,6 +109,9 @@ def create_app(config: ServerConfig | None = None, store: TrackingStore | None =
         _mount(app, table, tuple(sp + p for p in TRACKING_PREFIXES), tracking_off)
     _mount(app, artifacts.service_routes, tuple(sp + p for p in ARTIFACT_PREFIXES), artifacts_off)
     _mount(app, artifacts.root_routes, (sp,), tracking_off)
+    _mount(app, registry.root_routes, (sp,), tracking_off)
+    _mount(app, ui_endpoints.root_routes, (sp,), tracking_off)
+    _mount(app, graphql_routes.routes, (sp,), tracking_off)
     _mount(app, misc.routes, (sp,))
 
     async def lifecycle(app: web.Application):

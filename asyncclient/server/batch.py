@@ -14,7 +14,7 @@ from typing import Any
 import msgpack
 from aiohttp import web
 
-from asyncclient.entities import Metric, Param, RunTag
+from asyncclient.entities import Metric, ModelMetric, Param, RunTag
 from asyncclient.exceptions import MlflowException
 from asyncclient.server.config import MSGPACK_MAX_METRICS_PER_BATCH, MSGPACK_MAX_PARAMS_TAGS_PER_BATCH
 from asyncclient.server.protocol import (
@@ -135,6 +135,24 @@ def decode_json_batch(body: bytes) -> tuple[str, list[Metric], list[Param], list
     )
 
 
+def model_metrics_from_json(body: bytes, metrics: list[Metric]) -> list[ModelMetric]:
+    """The points of a JSON batch that name a logged model (MLflow 3's ``model_id`` on ``Metric``).
+
+    Only called when the body mentions ``model_id``, so the common batch is decoded once.
+    """
+    raw = _json_list(decode_json_body(body), "metrics")
+    out = []
+    for i, (m, metric) in enumerate(zip(raw, metrics, strict=True)):
+        model_id = m.get("model_id")
+        if not model_id:
+            continue
+        if type(model_id) is not str:
+            raise _bad(f"Invalid value {model_id!r} for parameter 'metrics[{i}].model_id' supplied.")
+        out.append(ModelMetric(model_id, metric.key, metric.value, metric.timestamp, metric.step,
+                               m.get("dataset_name") or None, m.get("dataset_digest") or None))
+    return out
+
+
 def _msgpack_pairs(items: Any, name: str) -> list:
     if not isinstance(items, list):
         raise _bad(f"msgpack log-batch: '{name}' must be a list of [key, value] pairs.")
@@ -245,6 +263,11 @@ async def log_batch(request: web.Request) -> web.Response:
         await in_thread(request, write_msgpack_batch, request.app[STORE], run_id, metrics, params, tags)
     else:
         run_id, metrics, params, tags = decode_json_batch(body)
-        await in_thread(request, request.app[STORE].log_batch, run_id, metrics, params, tags)
+        if b'"model_id"' in body:
+            model_metrics = model_metrics_from_json(body, metrics)
+            await in_thread(request, request.app[STORE].log_batch, run_id, metrics, params, tags,
+                            model_metrics=model_metrics)
+        else:
+            await in_thread(request, request.app[STORE].log_batch, run_id, metrics, params, tags)
     return empty_response()
 

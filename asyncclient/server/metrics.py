@@ -70,7 +70,8 @@ async def get_metric_history_bulk_interval(request: web.Request) -> web.Response
     if len(run_ids) > MAX_RUNS_PER_BULK_REQUEST:
         raise MlflowException.invalid_parameter_value(
             f"GetMetricHistoryBulkInterval request must specify at most {MAX_RUNS_PER_BULK_REQUEST} run_ids. "
-            f"Received {len(run_ids)} run_ids."
+            # MLflow's wording, API-docs hint included: clients match on messages.
+            f"Received {len(run_ids)} run_ids. See the API docs for more information about request parameters."
         )
     key = required(f, "metric_key")
     max_results = f.get("max_results", MAX_RESULTS_PER_RUN_INTERVAL)

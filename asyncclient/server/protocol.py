@@ -15,7 +15,7 @@ import orjson
 from aiohttp import web
 from multidict import MultiMapping
 
-from asyncclient.entities import RunStatus, ViewType
+from asyncclient.entities import LoggedModelStatus, RunStatus, ViewType
 from asyncclient.exceptions import MlflowException
 from asyncclient.wire import SPECIAL_DOUBLES  # one MLflow JSON codec for client and server
 
@@ -77,11 +77,22 @@ def _enum(names: Mapping[str, int]) -> Callable[[Any], int]:
     return convert
 
 
+def _to_bool(value: Any) -> bool:
+    # protobuf's JSON parser takes true/false; a GET query string carries "true"/"false".
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.lower() in ("true", "false"):
+        return value.lower() == "true"
+    raise ValueError
+
+
 STRING = _to_string
 INT64 = _to_int
 DOUBLE = _to_double
+BOOL = _to_bool
 RUN_STATUS = _enum(RunStatus._NAMES)
 VIEW_TYPE = _enum(ViewType._NAMES)
+LOGGED_MODEL_STATUS = _enum(LoggedModelStatus._NAMES)
 
 
 class Field:

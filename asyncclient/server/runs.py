@@ -5,7 +5,17 @@ from __future__ import annotations
 import orjson
 from aiohttp import web
 
-from asyncclient.entities import Dataset, DatasetInput, InputTag, Metric, Param, RunTag, ViewType
+from asyncclient.entities import (
+    Dataset,
+    DatasetInput,
+    InputTag,
+    LoggedModelOutput,
+    Metric,
+    ModelMetric,
+    Param,
+    RunTag,
+    ViewType,
+)
 from asyncclient.exceptions import MlflowException
 from asyncclient.server.protocol import (
     DOUBLE,
@@ -83,8 +93,15 @@ async def create_run(request: web.Request) -> web.Response:
 async def get_run(request: web.Request) -> web.Response:
     """``GET runs/get`` -> ``{"run"}``; deleted runs are returned too."""
     f = await parse_request(request, _GET)
-    run = await store_call(request, "get_run", run_id_of(f))
-    return json_response({"run": run_to_json(run)})
+    run_id = run_id_of(f)
+    run = await store_call(request, "get_run", run_id)
+    body = run_to_json(run)
+    outputs, model_inputs = await store_call(request, "get_run_model_edges", run_id)
+    if outputs:
+        body["outputs"] = {"model_outputs": [{"model_id": o.model_id, "step": o.step} for o in outputs]}
+    if model_inputs:
+        body["inputs"]["model_inputs"] = [{"model_id": m} for m in model_inputs]
+    return json_response({"run": body})
 
 
 @routes.post("/runs/update")
@@ -142,7 +159,13 @@ async def log_metric(request: web.Request) -> web.Response:
     f = await parse_request(request, _LOG_METRIC)
     run_id = run_id_of(f)
     metric = Metric(required(f, "key"), required(f, "value"), required(f, "timestamp"), f.get("step", 0))
-    await store_call(request, "log_metric", run_id, metric)
+    if f.get("model_id"):
+        # MLflow 3: the point also belongs to a logged model (and maybe a dataset).
+        linked = ModelMetric(f["model_id"], metric.key, metric.value, metric.timestamp, metric.step,
+                             f.get("dataset_name") or None, f.get("dataset_digest") or None)
+        await store_call(request, "log_batch", run_id, [metric], [], [], model_metrics=[linked])
+    else:
+        await store_call(request, "log_metric", run_id, metric)
     return empty_response()
 
 
@@ -189,6 +212,9 @@ async def log_inputs(request: web.Request) -> web.Response:
     run_id = required(f, "run_id")
     datasets = [_dataset_input(d, i) for i, d in enumerate(f.get("datasets", ()))]
     await store_call(request, "log_inputs", run_id, datasets)
+    model_ids = [required(m, f"models[{i}].model_id", m.get("model_id")) for i, m in enumerate(f.get("models", ()))]
+    if model_ids:
+        await store_call(request, "log_model_inputs", run_id, model_ids)
     return empty_response()
 
 
@@ -230,11 +256,10 @@ async def log_model(request: web.Request) -> web.Response:
 
 @routes.post("/runs/outputs")
 async def log_outputs(request: web.Request) -> web.Response:
-    """``POST runs/outputs`` (MLflow 3 logged-model outputs): not supported; a clear 501, never a silent drop."""
+    """``POST runs/outputs`` (MLflow 3): the run produced these logged models, each at a step."""
     f = await parse_request(request, _OUTPUTS)
-    required(f, "run_id")
-    required(f, "models", f.get("models") or None)
-    raise MlflowException(
-        "Logged-model outputs (MLflow 3 LoggedModel API) are not supported by the asyncclient server.",
-        error_code="NOT_IMPLEMENTED",
-    )
+    run_id = required(f, "run_id")
+    models = [LoggedModelOutput(required(m, f"models[{i}].model_id", m.get("model_id")), m.get("step", 0))
+              for i, m in enumerate(f.get("models", ()))]
+    await store_call(request, "log_outputs", run_id, models)
+    return empty_response()

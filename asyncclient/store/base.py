@@ -15,6 +15,7 @@ from asyncclient.entities import (
     ExperimentTag,
     Metric,
     MetricWithRunId,
+    ModelMetric,
     PagedList,
     Param,
     Run,
@@ -76,8 +77,10 @@ class TrackingStore(ABC):
     def restore_run(self, run_id: str) -> None: ...
 
     @abstractmethod
-    def log_batch(self, run_id: str, metrics: list[Metric], params: list[Param], tags: list[RunTag]) -> None:
-        """Idempotent: exact duplicate metric points are dropped, an identical param re-log is accepted."""
+    def log_batch(self, run_id: str, metrics: list[Metric], params: list[Param], tags: list[RunTag],
+                  model_metrics: list[ModelMetric] | None = None) -> None:
+        """Idempotent: exact duplicate metric points are dropped, an identical param re-log is accepted;
+        ``model_metrics`` (MLflow 3) also records points on their logged models."""
 
     def log_metric(self, run_id: str, metric: Metric) -> None:
         self.log_batch(run_id, [metric], [], [])

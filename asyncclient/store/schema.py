@@ -25,6 +25,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
+from sqlalchemy import desc as sa_desc
 
 metadata = MetaData()
 
@@ -150,4 +151,139 @@ input_tags = Table(
     Column("name", String(255), nullable=False),
     Column("value", String(500), nullable=False),
     PrimaryKeyConstraint("input_uuid", "name", name="input_tag_pk"),
+)
+
+
+# ---- MLflow 3 LoggedModels (MLflow's ``logged_models`` and child tables) ----
+# Migration 0003 creates these; the column names are MLflow's so its documentation reads on our tables.
+
+logged_models = Table(
+    "logged_models", metadata,
+    Column("model_id", String(36), primary_key=True),
+    Column("experiment_id", Integer, ForeignKey("experiments.experiment_id"), nullable=False),
+    Column("name", String(500), nullable=False),
+    Column("artifact_location", String(1000), nullable=False),
+    Column("creation_timestamp_ms", BigInteger, nullable=False),
+    Column("last_updated_timestamp_ms", BigInteger, nullable=False),
+    Column("status", Integer, nullable=False),
+    Column("lifecycle_stage", String(32), nullable=False),
+    Column("model_type", String(500)),
+    Column("source_run_id", String(32)),
+    Column("status_message", String(1000)),
+    # search_logged_models filters by experiment and stage and orders by creation time by default.
+    Index("idx_logged_models_experiment_stage_created", "experiment_id", "lifecycle_stage", "creation_timestamp_ms"),
+    Index("idx_logged_models_name", "name"),
+)
+
+logged_model_tags = Table(
+    "logged_model_tags", metadata,
+    Column("model_id", String(36), ForeignKey("logged_models.model_id"), nullable=False),
+    Column("tag_key", String(255), nullable=False),
+    Column("tag_value", Text, nullable=False),
+    PrimaryKeyConstraint("model_id", "tag_key", name="logged_model_tags_pk"),
+)
+
+logged_model_params = Table(
+    "logged_model_params", metadata,
+    Column("model_id", String(36), ForeignKey("logged_models.model_id"), nullable=False),
+    Column("param_key", String(255), nullable=False),
+    Column("param_value", Text, nullable=False),
+    PrimaryKeyConstraint("model_id", "param_key", name="logged_model_params_pk"),
+)
+
+logged_model_metrics = Table(
+    "logged_model_metrics", metadata,
+    Column("model_id", String(36), ForeignKey("logged_models.model_id"), nullable=False),
+    Column("metric_name", String(500), nullable=False),
+    Column("metric_timestamp_ms", BigInteger, nullable=False),
+    Column("metric_step", BigInteger, nullable=False),
+    Column("metric_value", Float(precision=53)),
+    Column("run_id", String(32), nullable=False),
+    Column("dataset_name", String(500)),
+    Column("dataset_digest", String(36)),
+    PrimaryKeyConstraint("model_id", "metric_name", "metric_timestamp_ms", "metric_step", "run_id",
+                         name="logged_model_metrics_pk"),
+    # Searches ordered by a metric walk this index (store/models/search.py: latest_metric_walk).
+    Index("idx_logged_model_metrics_name_value", "metric_name", "metric_value"),
+    # The latest point of a model's metric (timestamp DESC, step DESC, run_id ASC, MLflow's order) is the
+    # first entry of this index read backwards: one seek, no sort.
+    Index("idx_logged_model_metrics_latest", "model_id", "metric_name", "metric_timestamp_ms", "metric_step",
+          sa_desc("run_id")),
+)
+
+# Run -> model edges of ``runs/outputs`` and ``log-inputs`` (MLflow keeps them in its generic ``inputs``).
+run_model_outputs = Table(
+    "run_model_outputs", metadata,
+    Column("run_uuid", String(32), nullable=False),
+    Column("model_id", String(36), nullable=False),
+    Column("step", BigInteger, nullable=False),
+    PrimaryKeyConstraint("run_uuid", "model_id", name="run_model_outputs_pk"),
+)
+
+run_model_inputs = Table(
+    "run_model_inputs", metadata,
+    Column("run_uuid", String(32), nullable=False),
+    Column("model_id", String(36), nullable=False),
+    PrimaryKeyConstraint("run_uuid", "model_id", name="run_model_inputs_pk"),
+)
+
+# ---- the Model Registry (MLflow's ``mlflow/store/model_registry/dbmodels``) ----
+# Children are keyed by the model name; a rename updates them in the same transaction.
+
+registered_models = Table(
+    "registered_models", metadata,
+    Column("name", String(256), primary_key=True),
+    Column("creation_time", BigInteger),
+    Column("last_updated_time", BigInteger),
+    Column("description", String(5000)),
+    Index("idx_registered_models_updated", "last_updated_time"),
+)
+
+registered_model_tags = Table(
+    "registered_model_tags", metadata,
+    Column("name", String(256), nullable=False),
+    Column("key", String(250), nullable=False),
+    Column("value", String(5000)),
+    PrimaryKeyConstraint("name", "key", name="registered_model_tag_pk"),
+    # Tag filters and the exclusion of prompts (tag mlflow.prompt.is_prompt = 'true') start here.
+    Index("idx_registered_model_tags_key_value", "key", "value"),
+)
+
+model_versions = Table(
+    "model_versions", metadata,
+    Column("name", String(256), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("creation_time", BigInteger),
+    Column("last_updated_time", BigInteger),
+    Column("description", String(5000)),
+    Column("user_id", String(256)),
+    # "None", "Staging", "Production", "Archived"; MLflow's soft delete is the stage "Deleted_Internal",
+    # which keeps the version number from being reused.
+    Column("current_stage", String(20), nullable=False),
+    Column("source", String(500)),
+    Column("storage_location", String(500)),
+    Column("run_id", String(32)),
+    Column("run_link", String(500)),
+    Column("status", String(20), nullable=False),
+    Column("status_message", String(500)),
+    Column("model_id", String(36)),
+    PrimaryKeyConstraint("name", "version", name="model_version_pk"),
+    Index("idx_model_versions_run_id", "run_id"),
+)
+
+model_version_tags = Table(
+    "model_version_tags", metadata,
+    Column("name", String(256), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("key", String(250), nullable=False),
+    Column("value", Text),
+    PrimaryKeyConstraint("name", "version", "key", name="model_version_tag_pk"),
+)
+
+registered_model_aliases = Table(
+    "registered_model_aliases", metadata,
+    Column("name", String(256), nullable=False),
+    Column("alias", String(256), nullable=False),
+    Column("version", Integer, nullable=False),
+    PrimaryKeyConstraint("name", "alias", name="registered_model_alias_pk"),
 )

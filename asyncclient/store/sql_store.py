@@ -6,7 +6,11 @@ built on SQLAlchemy Core with one transaction per call and ``INSERT ... ON CONFL
 
 from __future__ import annotations
 
+import os
+import pathlib
 import time
+import urllib.parse
+import urllib.request
 import uuid
 from collections.abc import Callable
 from typing import TypeVar
@@ -23,6 +27,7 @@ from asyncclient.entities import (
     LifecycleStage,
     Metric,
     MetricWithRunId,
+    ModelMetric,
     PagedList,
     Param,
     Run,
@@ -42,6 +47,8 @@ from asyncclient.store import schema as t
 from asyncclient.store.base import TrackingStore
 from asyncclient.store.engine import make_engine, with_retry, writer
 from asyncclient.store.migrate import upgrade_engine
+from asyncclient.store.models.logged_models import LoggedModelStoreMixin, write_model_metrics
+from asyncclient.store.models.registry import ModelRegistryStoreMixin
 from asyncclient.store.names import generate_run_name
 from asyncclient.store.sampling import sample_history
 from asyncclient.store.search import compiler
@@ -59,11 +66,28 @@ def _now_ms() -> int:
     return int(time.time() * 1000)
 
 
+def resolve_uri_if_local(uri: str | None) -> str | None:
+    """A relative local path (or ``file:`` URI) made absolute against the current directory, as MLflow's
+    ``resolve_uri_if_local`` does for experiment artifact locations; other URIs are returned as given."""
+    if not uri:
+        return uri
+    parsed = urllib.parse.urlsplit(uri)
+    if parsed.scheme not in ("", "file") or (len(parsed.scheme) == 1):
+        return uri
+    path = urllib.request.url2pathname(parsed.path) if parsed.scheme == "file" else uri
+    if os.path.isabs(path):
+        return uri
+    absolute = pathlib.Path.cwd().joinpath(path).as_posix()
+    if parsed.scheme == "":
+        return absolute
+    return urllib.parse.urlunsplit((parsed.scheme, None, absolute, parsed.query, parsed.fragment))
+
+
 def _join_uri(base: str, *parts: str) -> str:
     return "/".join([base.rstrip("/"), *parts])
 
 
-class SqlStore(TrackingStore):
+class SqlStore(LoggedModelStoreMixin, ModelRegistryStoreMixin, TrackingStore):
     """A tracking store in one SQL database (``mlflow.store.tracking.sqlalchemy_store.SqlAlchemyStore``).
 
     ``db_uri`` is a SQLAlchemy URL (``sqlite:///...`` or ``postgresql+psycopg://...``); the schema is created
@@ -135,6 +159,7 @@ class SqlStore(TrackingStore):
         v.validate_experiment_name(name)
         for tag in tags or []:
             _checks.check_experiment_tag(tag)
+        artifact_location = resolve_uri_if_local(artifact_location)
 
         def create(conn: Connection) -> str:
             now = _now_ms()
@@ -360,8 +385,12 @@ class SqlStore(TrackingStore):
         """
         return _ingest.intern_run_key(conn, run_id)
 
-    def log_batch(self, run_id: str, metrics: list[Metric], params: list[Param], tags: list[RunTag]) -> None:
+    def log_batch(self, run_id: str, metrics: list[Metric], params: list[Param], tags: list[RunTag],
+                  model_metrics: list[ModelMetric] | None = None) -> None:
         """Params, metrics and tags in one transaction (``SqlAlchemyStore.log_batch``).
+
+        ``model_metrics`` are the points of ``metrics`` that carry a ``model_id`` (MLflow 3): they are also
+        recorded on their logged model, in the same transaction.
 
         Idempotent: exact duplicate metric points are dropped and an identical param re-log is accepted; a
         param logged again with another value is INVALID_PARAMETER_VALUE and nothing of the batch is stored.
@@ -380,6 +409,8 @@ class SqlStore(TrackingStore):
             if rows:
                 _ingest.write_metrics(conn, run_id, self._history_key(conn, run_id), rows)
             _ingest.write_tags(conn, run_id, tag_values)
+            if model_metrics:
+                write_model_metrics(conn, run_id, model_metrics)
         self._write(write)
 
     def log_batch_tuples(self, run_id: str, metrics: list[tuple[str, float, int, int]],
@@ -454,6 +485,20 @@ class SqlStore(TrackingStore):
                         {"input_uuid": input_uuid, "name": k, "value": val}
                         for k, val in {tag.key: tag.value for tag in di.tags}.items()])
         self._write(write)
+
+    def search_datasets(self, experiment_ids: list[str]) -> list[dict]:
+        """(experiment_id, name, digest, context) of the datasets used by runs of these experiments, at most
+        1000 (MLflow's ``SqlAlchemyStore._search_datasets``, behind the UI's ``search-datasets``)."""
+        ids = [parse_experiment_id(e) for e in experiment_ids]
+        d, i, it = t.datasets, t.inputs, t.input_tags
+        stmt = (sa.select(d.c.experiment_id, d.c.name, d.c.digest, it.c.value).distinct()
+                .select_from(d.join(i, i.c.source_id == d.c.dataset_uuid).outerjoin(
+                    it, sa.and_(it.c.input_uuid == i.c.input_uuid, it.c.name == compiler.DATASET_CONTEXT_TAG)))
+                .where(d.c.experiment_id.in_(ids)).order_by(d.c.experiment_id, d.c.name, d.c.digest, it.c.value)
+                .limit(1000))
+        return self._read(lambda conn: [
+            {"experiment_id": str(r[0]), "name": r[1], "digest": r[2], "context": r[3]}
+            for r in conn.execute(stmt)])
 
     # ---- metric history ----
     def _history_query(self, run_id: str, metric_key: str) -> sa.Select:

@@ -26,16 +26,18 @@ from asyncclient.entities import (
 )
 from asyncclient.exceptions import DeliveryError, MlflowException
 from asyncclient.tracking._artifacts import ArtifactMethods, remember_artifact_uri
+from asyncclient.tracking._registry import RegistryMethods
 
 # Reads wait this long for pending writes; past it they answer with what is stored (and a stale read is
 # better than a read that hangs while a server is down).
 READ_YOUR_WRITES_TIMEOUT = 60.0
 
 
-class MlflowClient(ArtifactMethods):
+class MlflowClient(ArtifactMethods, RegistryMethods):
     """``mlflow.tracking.MlflowClient``. ``tracking_uri`` defaults to the process's tracking URI.
 
-    Artifact methods (log_artifact, list_artifacts, download_artifacts, ...) come from ArtifactMethods.
+    Artifact methods (log_artifact, list_artifacts, download_artifacts, ...) come from ArtifactMethods; the
+    Model Registry and LoggedModel reads (register versions, aliases, stages, search) from RegistryMethods.
     """
 
     def __init__(self, tracking_uri: str | None = None, registry_uri: str | None = None):

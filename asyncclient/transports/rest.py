@@ -31,6 +31,7 @@ from asyncclient.transports.base import (
     TransientError,
     Transport,
 )
+from asyncclient.transports.rest_models import RestModelsMixin
 
 API = "/api/2.0/mlflow/"
 MSGPACK_CONTENT_TYPE = "application/x-asyncclient-msgpack"
@@ -45,7 +46,7 @@ def _retry_after(headers) -> float | None:
         return None
 
 
-class RestTransport(Transport):
+class RestTransport(RestModelsMixin, Transport):
     limits = BatchLimits()
 
     def __init__(self, uri: str, request_timeout: float | None = None, credentials: dict | None = None):

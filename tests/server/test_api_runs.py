@@ -239,7 +239,9 @@ def test_log_model_with_incomplete_json_is_a_400(api, unique):
     assert status == 400 and "missing mandatory fields" in body["message"]
 
 
-def test_outputs_is_not_implemented_not_a_retryable_5xx(api, unique):
+def test_outputs_are_recorded_on_the_run(api, unique):
     _, rid = api.new_run(unique)
-    status, body = api.post("runs/outputs", {"run_id": rid, "models": [{"model_id": "m", "step": 0}]})
-    assert (status, body["error_code"]) == (501, "NOT_IMPLEMENTED")
+    api.ok_post("runs/outputs", {"run_id": rid, "models": [{"model_id": "m-1", "step": 2}]})
+    api.ok_post("runs/outputs", {"run_id": rid, "models": []})
+    run = api.ok_get("runs/get", {"run_id": rid})["run"]
+    assert run["outputs"] == {"model_outputs": [{"model_id": "m-1", "step": 2}]}

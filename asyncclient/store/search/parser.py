@@ -152,8 +152,8 @@ class _Parser:
     def unexpected(self, token: Token, expected: str) -> MlflowException:
         if self.is_keyword(token, "OR") or token.kind in ("lparen", "rparen"):
             # MLflow's wording for disjunctions and grouping, which the grammar does not have.
-            return _error(f"Invalid clause(s) in filter string: '{token.text}' (at position {token.pos}). "
-                          "Only AND-ed comparisons are supported.")
+            # MLflow's exact message: clients (and MLflow's GraphQL errors) show it verbatim.
+            return _error(f"Invalid clause(s) in filter string: '{token.text}'")
         return _error(f"Invalid {self.what} '{self.text}': expected {expected}, found '{token.text}' "
                       f"at position {token.pos}.")
 
