@@ -14,7 +14,7 @@ from aiohttp import web
 
 from asyncclient.artifacts import get_artifact_repository
 from asyncclient.exceptions import MlflowException
-from asyncclient.server import artifacts, batch, experiments, logged_models, metrics, misc, runs
+from asyncclient.server import artifacts, batch, bucketed, experiments, logged_models, metrics, misc, runs, ui
 from asyncclient.server.config import ServerConfig
 from asyncclient.server.protocol import error_response, json_response
 from asyncclient.server.state import ARTIFACT_REPO, CONFIG, EXECUTOR, STORE
@@ -26,6 +26,8 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 TRACKING_PREFIXES = ("/api/2.0/mlflow", "/ajax-api/2.0/mlflow")
 ARTIFACT_PREFIXES = ("/api/2.0/mlflow-artifacts", "/ajax-api/2.0/mlflow-artifacts")
+# Endpoints of our own (the UI's bucketed history), beside MLflow's.
+ASYNCCLIENT_PREFIXES = ("/api/2.0/asyncclient", "/ajax-api/2.0/asyncclient")
 TRACKING_ROUTE_TABLES = (
     experiments.routes, runs.routes, batch.routes, metrics.routes, artifacts.tracking_routes, logged_models.routes,
 )
@@ -98,6 +100,11 @@ def create_app(config: ServerConfig | None = None, store: TrackingStore | None =
     _mount(app, artifacts.service_routes, tuple(sp + p for p in ARTIFACT_PREFIXES), artifacts_off)
     _mount(app, artifacts.root_routes, (sp,), tracking_off)
     _mount(app, misc.routes, (sp,))
+    _mount(app, bucketed.routes, tuple(sp + p for p in ASYNCCLIENT_PREFIXES), tracking_off)
+    if not config.artifacts_only:
+        _mount(app, ui.routes, (sp,))
+        if sp:
+            app.router.add_get(sp, ui.redirect_to_slash(sp))
 
     async def lifecycle(app: web.Application):
         executor = ThreadPoolExecutor(max_workers=config.store_threads, thread_name_prefix="asyncclient-store")

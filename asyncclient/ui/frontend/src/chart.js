@@ -1,0 +1,195 @@
+// One metric chart: several runs overlaid, each drawn from the bucketed endpoint as a line (the value at
+// each bucket's last x) with its min–max band, so a one-step spike stays visible at any zoom.
+import uPlot from "uplot";
+import { bucketed } from "./api.js";
+import { h } from "./dom.js";
+
+export const PALETTE = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf"];
+
+// Debiased EMA (TensorBoard's): early points are not dragged towards 0; nulls pass through.
+export function ema(ys, weight) {
+  if (!weight) return ys;
+  const out = new Array(ys.length);
+  let last = 0, n = 0;
+  for (let i = 0; i < ys.length; i++) {
+    const y = ys[i];
+    if (y === null || y === undefined || !Number.isFinite(y)) { out[i] = null; continue; }
+    last = last * weight + (1 - weight) * y;
+    n++;
+    out[i] = last / (1 - Math.pow(weight, n));
+  }
+  return out;
+}
+
+function alpha(hex, a) {
+  const n = parseInt(hex.slice(1), 16);
+  return `rgba(${n >> 16},${(n >> 8) & 255},${n & 255},${a})`;
+}
+
+// x values of one run's buckets in the chosen axis: steps, seconds since the run started, or unix seconds.
+function xs(res, mode, run) {
+  if (mode === "step") return res.x_last;
+  if (mode === "relative") return res.x_last.map((t) => (t - Number(run.start_time || res.x_range[0])) / 1000);
+  return res.x_last.map((t) => t / 1000);
+}
+
+// The request window for a zoomed x range, back in the endpoint's units (steps or ms).
+function windowFor(mode, run, min, max) {
+  if (mode === "step") return [Math.floor(min), Math.ceil(max)];
+  const base = mode === "relative" ? Number(run.start_time || 0) : 0;
+  return [Math.floor(min * 1000 + base), Math.ceil(max * 1000 + base)];
+}
+
+/** A chart card for `metricKey` over `runs` ([{run_id, name, start_time}]); `opts` holds the shared view
+ * settings {x, logY, logX, smoothing}. Returns {el, mount(), refresh(), destroy()}. */
+export function metricChart(metricKey, runs, opts) {
+  const plotBox = h("div", { class: "plot" });
+  const info = h("span", { class: "chart-info" });
+  const reset = h("button", { type: "button", class: "small", hidden: true, onclick: () => load(null) }, "Reset zoom");
+  const el = h("section", { class: "chart", dataset: { metric: metricKey } },
+    h("header", {}, h("h3", {}, metricKey), info, reset), plotBox);
+  let plot = null, zoom = null, loading = 0, data = null;
+
+  async function fetchAll(win) {
+    const width = Math.max(200, Math.min(2000, Math.round(plotBox.clientWidth || 600)));
+    return Promise.all(runs.map((run) => {
+      const p = { run_id: run.run_id, metric_key: metricKey, buckets: width, x: opts.x === "step" ? "step" : "time" };
+      if (win) [p.min_x, p.max_x] = windowFor(opts.x, run, win[0], win[1]);
+      return bucketed(p).catch((e) => ({ error: e.message, x_last: [], x_first: [], min: [], max: [], last: [], count: [], total: 0 }));
+    }));
+  }
+
+  function build(results) {
+    // uPlot wants one shared x array: join the runs' tables (nulls where a run has no bucket).
+    const tables = results.map((res, i) => {
+      const x = xs(res, opts.x, runs[i]);
+      const line = res.last.map((v, j) => (v === null ? res.mean[j] : v));
+      const pos = (ys) => (opts.logY ? ys.map((v) => (v > 0 ? v : null)) : ys);
+      return [x, pos(line), pos(ema(line, opts.smoothing)), pos(res.min), pos(res.max)];
+    });
+    const joined = tables.length ? uPlot.join(tables) : [[]];
+    const series = [{ label: opts.x === "step" ? "step" : opts.x === "relative" ? "seconds" : "time" }];
+    const bands = [];
+    runs.forEach((run, i) => {
+      const c = PALETTE[i % PALETTE.length];
+      const base = 1 + i * 4;
+      const smooth = opts.smoothing > 0;
+      series.push({ label: `${run.name}${smooth ? " (raw)" : ""}`, stroke: smooth ? alpha(c, 0.3) : c, width: 1, spanGaps: true, points: { show: false } });
+      series.push({ label: `${run.name} (EMA ${opts.smoothing})`, stroke: c, width: 1.5, spanGaps: true, show: smooth, points: { show: false } });
+      // The band's edges are drawn too: a one-bucket spike is a thin band, its edge line keeps it visible.
+      series.push({ label: `${run.name} min`, stroke: alpha(c, 0.35), width: 1, spanGaps: true, points: { show: false } });
+      series.push({ label: `${run.name} max`, stroke: alpha(c, 0.35), width: 1, spanGaps: true, points: { show: false } });
+      bands.push({ series: [base + 3, base + 2], fill: alpha(c, 0.2) });
+    });
+    return { joined, series, bands };
+  }
+
+  function draw(results) {
+    const { joined, series, bands } = build(results);
+    data = joined;
+    const total = results.reduce((s, r) => s + (r.total || 0), 0);
+    const errors = results.filter((r) => r.error).map((r) => r.error);
+    info.textContent = `${total.toLocaleString()} points` + (errors.length ? ` — ${errors[0]}` : "");
+    const width = plotBox.clientWidth || 600;
+    const cfg = {
+      width, height: 260, series, bands,
+      scales: {
+        x: { time: opts.x === "wall", distr: opts.logX && opts.x === "step" ? 3 : 1 },
+        y: { distr: opts.logY ? 3 : 1 },
+      },
+      legend: { show: true, live: true },
+      cursor: { drag: { x: true, y: false } },
+      hooks: {
+        setSelect: [(u) => {
+          if (u.select.width < 3) return;
+          const min = u.posToVal(u.select.left, "x"), max = u.posToVal(u.select.left + u.select.width, "x");
+          u.setSelect({ left: 0, width: 0 }, false);
+          load([min, max]);
+        }],
+        draw: [() => { el.dataset.drawn = String(Number(el.dataset.drawn || 0) + 1); }],
+      },
+    };
+    // Zooming refetches (setSelect above) instead of stretching the coarse buckets.
+    cfg.cursor.bind = { dblclick: () => () => { if (zoom) load(null); return null; } };
+    if (plot) plot.destroy();
+    plot = new uPlot(cfg, joined, plotBox);
+    // The legend names each run once: the EMA (when off) and band edges are not listed.
+    plot.root.querySelectorAll(".u-legend .u-series").forEach((row, i) => {
+      const k = (i - 1) % 4;
+      if (i > 0 && (k >= 2 || (k === 1 && !(opts.smoothing > 0)))) row.hidden = true;
+    });
+    el._uplot = plot;
+    el.dataset.points = String(total);
+  }
+
+  async function load(win) {
+    zoom = win;
+    reset.hidden = !win;
+    const ticket = ++loading;
+    const results = await fetchAll(win);
+    if (ticket !== loading) return; // a newer request superseded this one
+    draw(results);
+  }
+
+  let resizeObs = null;
+  return {
+    el,
+    mount() {
+      load(zoom);
+      resizeObs = new ResizeObserver(() => { if (plot && plotBox.clientWidth && Math.abs(plotBox.clientWidth - plot.width) > 20) plot.setSize({ width: plotBox.clientWidth, height: 260 }); });
+      resizeObs.observe(plotBox);
+    },
+    // Live refresh: redraw with fresh buckets unless the user is zoomed in (their view is kept).
+    refresh() { if (!zoom && plot) load(null); },
+    redraw() { if (plot) load(zoom); },
+    get zoomed() { return !!zoom; },
+    get data() { return data; },
+    destroy() { if (plot) plot.destroy(); if (resizeObs) resizeObs.disconnect(); },
+  };
+}
+
+/** A grid of charts mounted lazily: a chart is built only when it scrolls near the viewport. */
+export function chartGrid(metricKeys, runs, opts) {
+  const grid = h("div", { class: "chart-grid" });
+  const charts = [];
+  const io = new IntersectionObserver((entries) => {
+    for (const e of entries) {
+      if (!e.isIntersecting) continue;
+      io.unobserve(e.target);
+      e.target._chart.mount();
+    }
+  }, { rootMargin: "300px" });
+  for (const key of metricKeys) {
+    const c = metricChart(key, runs, opts);
+    c.el._chart = c;
+    charts.push(c);
+    grid.append(c.el);
+    io.observe(c.el);
+  }
+  return {
+    el: grid, charts,
+    refresh() { charts.forEach((c) => c.refresh()); },
+    redraw() { charts.forEach((c) => c.redraw()); },
+    destroy() { io.disconnect(); charts.forEach((c) => c.destroy()); },
+  };
+}
+
+/** The view settings bar: x axis, log scales, smoothing; calls onChange() after each edit. */
+export function chartControls(opts, onChange) {
+  const sel = h("select", { "aria-label": "x axis", onchange: (e) => { opts.x = e.target.value; onChange(); } },
+    h("option", { value: "step" }, "Step"), h("option", { value: "relative" }, "Relative time"),
+    h("option", { value: "wall" }, "Wall time"));
+  sel.value = opts.x;
+  const check = (label, key) => h("label", {}, h("input", {
+    type: "checkbox", checked: opts[key], onchange: (e) => { opts[key] = e.target.checked; onChange(); },
+  }), label);
+  const smooth = h("input", { type: "range", min: 0, max: 0.99, step: 0.01, value: opts.smoothing, "aria-label": "smoothing" });
+  const out = h("output", {}, String(opts.smoothing));
+  smooth.addEventListener("change", () => { opts.smoothing = Number(smooth.value); out.textContent = smooth.value; onChange(); });
+  return h("div", { class: "chart-controls" }, h("label", {}, "X axis ", sel), check(" log y", "logY"),
+    check(" log x", "logX"), h("label", {}, "Smoothing (EMA) ", smooth, out));
+}
+
+export function defaultChartOpts() {
+  return { x: "step", logY: false, logX: false, smoothing: 0 };
+}
