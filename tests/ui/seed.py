@@ -62,7 +62,8 @@ def seed(url: str) -> dict:
     child = sd.run(exp, "child-run", {"lr": "0.5"}, {"mlflow.parentRunId": parent["info"]["run_id"]},
                    start_time=1_700_000_010_000)
     ra, rb = a["info"]["run_id"], b["info"]["run_id"]
-    sd.metrics(ra, "loss", [SPIKE_VALUE if s == SPIKE_STEP else 1.0 / (1 + s) for s in range(STEPS)])
+    sd.metrics(ra, "loss", [SPIKE_VALUE if s == SPIKE_STEP else 1.0 / (1 + s) for s in range(STEPS)],
+               t0=a["info"]["start_time"])
     sd.metrics(rb, "loss", [2.0 / (1 + s) for s in range(STEPS)])
     sd.metrics(ra, "accuracy", [s / 100 for s in range(100)])
     sd.metrics(child["info"]["run_id"], "loss", [0.3])
