@@ -103,6 +103,7 @@ def test_run_page_draws_the_chart_with_the_spike_in_its_band(page, ui_server):
     y_max = chart.evaluate("e => e._uplot.scales.y.max")
     assert y_max >= SPIKE_VALUE
     assert chart.evaluate("e => e._uplot.data.length") == 5  # x, line, EMA, band min, band max
+    pg.evaluate("() => window.scrollTo(0, 0)")
     screenshot(pg, "run")
     chart.locator("canvas").scroll_into_view_if_needed()
     screenshot(pg, "chart")
@@ -198,3 +199,23 @@ def test_table_csv_download_has_params_metrics_and_times(page, ui_server):
     assert text[0].startswith("run_id,name,experiment_id,status,user,start_time,end_time,duration_s")
     assert "metrics.loss" in text[0] and "params.lr" in text[0]
     assert any(line.startswith(ui_server.ids["a"] + ",run-a,") for line in text[1:])
+
+
+def test_a_running_run_refreshes_itself_keeping_the_page(page, ui_server):
+    from seed import Seeder
+
+    sd = Seeder(ui_server.url)
+    run = sd.run(ui_server.ids["exp"], "live-run", finished=False)
+    rid = run["info"]["run_id"]
+    sd.metrics(rid, "live", [1.0, 2.0, 3.0])
+    pg = _open(page, ui_server, f"/experiments/{ui_server.ids['exp']}/runs/{rid}")
+    chart = _wait_drawn(pg, "live")
+    assert chart.get_attribute("data-points") == "3"
+    pg.get_by_label("log y").first.check()  # view state that a refresh must keep
+    sd.metrics(rid, "live", [4.0, 5.0], start_step=3)
+    pg.wait_for_function("() => document.querySelector('section.chart[data-metric=live]').dataset.points === '5'",
+                         timeout=20_000)
+    assert pg.get_by_label("log y").first.is_checked()
+    assert pg.locator("#metrics-table").inner_text().split()[:3] == ["live", "5", "step"]
+    sd.call("runs/update", {"run_id": rid, "status": "FINISHED"})
+    pg.wait_for_function("() => document.getElementById('run-status').textContent === 'FINISHED'", timeout=20_000)
