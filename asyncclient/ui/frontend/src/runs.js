@@ -15,7 +15,10 @@ function loadColumns(storeKey) {
 export async function runsPage(root, experimentIds, query) {
   const storeKey = `asyncclient.columns.${experimentIds.join(",")}`;
   const state = {
-    filter: query.get("searchFilter") || "", orderBy: "attributes.start_time DESC", runs: [], token: null,
+    // MLflow's URL parameters, so its links (and bookmarks) open the same view.
+    filter: query.get("searchFilter") || "",
+    orderBy: query.get("orderByKey") ? `${query.get("orderByKey")} ${query.get("orderByAsc") === "true" ? "ASC" : "DESC"}` : "attributes.start_time DESC",
+    runs: [], token: null,
     selected: new Set(), expanded: new Set(), cols: loadColumns(storeKey), hideConstant: false, timer: null,
   };
   const names = await Promise.all(experimentIds.map((id) => api.getExperiment(id).then((e) => e.name).catch(() => id)));
@@ -142,7 +145,7 @@ export async function runsPage(root, experimentIds, query) {
       rows.push(h("tr", { dataset: { runId: id, depth: String(depth) } },
         h("td", {}, h("input", { type: "checkbox", "aria-label": `select ${api.runName(r)}`, checked: state.selected.has(id),
           onchange: (e) => { e.target.checked ? state.selected.add(id) : state.selected.delete(id); } })),
-        h("td", { class: "name", style: null },
+        h("td", { class: "name" },
           h("span", { class: `indent d${Math.min(depth, 8)}` }), toggle,
           h("a", { href: `#/experiments/${r.info.experiment_id}/runs/${id}`, class: "run-link" }, api.runName(r))),
         h("td", { class: `status ${r.info.status}` }, r.info.status),
