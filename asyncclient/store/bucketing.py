@@ -65,22 +65,45 @@ def read_bucketed(conn: Connection, run_id: str, metric_key: str, buckets: int, 
         where.append(xcol >= lo)
     if hi is not None:
         where.append(xcol <= hi)
+    lo_x, hi_x = _estimate_range(conn, where, xcol)
+    if lo_x is None:
+        return BucketedHistory(x=x)
+    out = _aggregate(conn, where, xcol, x, buckets, lo_x, hi_x)
+    if out.x_range and (out.x_range[0] < lo_x or out.x_range[1] > hi_x):
+        # Steps logged out of time order: the seek's guess was too narrow. Bucket again over the true range.
+        out = _aggregate(conn, where, xcol, x, buckets, *out.x_range)
+    return out
+
+
+def _estimate_range(conn: Connection, where: list, xcol) -> tuple[int | None, int | None]:
+    """The x of the first and last point in the history's primary-key (timestamp) order: two index seeks
+    instead of a scan. Exact for time, and for steps whenever they grow with time (the usual case);
+    ``read_bucketed`` checks the guess against the aggregated extremes."""
+    m = t.metrics
+    order = (m.c.timestamp, m.c.step)
+    first = conn.execute(sa.select(xcol).where(*where).order_by(*order).limit(1)).scalar()
+    if first is None:
+        return None, None
+    last = conn.execute(sa.select(xcol).where(*where).order_by(*(c.desc() for c in order)).limit(1)).scalar()
+    return int(min(first, last)), int(max(first, last))
+
+
+def _aggregate(conn: Connection, where: list, xcol, x: str, buckets: int, lo_x: int, hi_x: int) -> BucketedHistory:
+    m = t.metrics
     out = BucketedHistory(x=x)
-    first, last_x, total = conn.execute(sa.select(sa.func.min(xcol), sa.func.max(xcol), sa.func.count())
-                                        .where(*where)).one()
-    if not total:
-        return out
-    out.x_range, out.total = (int(first), int(last_x)), int(total)
-    width = -(-(last_x - first + 1) // buckets)  # ceil: at most `buckets` buckets cover the range
+    width = -(-(hi_x - lo_x + 1) // buckets)  # ceil: at most `buckets` buckets cover the range
     out.bucket_width = width
-    # Integer floor division on both SQLite and PostgreSQL (operands are non-negative BIGINTs).
-    bucket = ((xcol - first) // width).label("b")
+    # Integer floor division on both SQLite and PostgreSQL (operands are non-negative BIGINTs when the
+    # range guess holds; when it does not, the caller buckets again).
+    bucket = ((xcol - lo_x) // width).label("b")
     finite = sa.case((m.c.is_nan, None), else_=m.c.value)
     rows = conn.execute(
         sa.select(sa.func.min(xcol).label("x_first"), sa.func.max(xcol).label("x_last"),
                   sa.func.min(finite).label("vmin"), sa.func.max(finite).label("vmax"),
                   sa.func.avg(finite).label("vmean"), sa.func.count().label("n"))
         .where(*where).group_by(bucket).order_by(bucket)).all()
+    if not rows:
+        return out
     # The value at each bucket's last x: one more filtered pass keeping only rows at some bucket's x_last
     # (an IN list of at most `buckets` integers). A join against the grouped rows instead made SQLite
     # loop over the history once per bucket.
@@ -95,31 +118,6 @@ def read_bucketed(conn: Connection, run_id: str, metric_key: str, buckets: int, 
         out.mean.append(None if r.vmean is None else float(r.vmean))
         out.last.append(at_end.get(int(r.x_last)))
         out.count.append(int(r.n))
-    return out
-    out.x_range, out.total = (int(first), int(last_x)), int(total)
-    width = -(-(last_x - first + 1) // buckets)  # ceil: at most `buckets` buckets cover the range
-    out.bucket_width = width
-    # Integer floor division on both SQLite and PostgreSQL (operands are non-negative BIGINTs).
-    bucket = ((xcol - first) // width).label("b")
-    finite = sa.case((m.c.is_nan, None), else_=m.c.value)
-    agg = (sa.select(bucket, sa.func.min(xcol).label("x_first"), sa.func.max(xcol).label("x_last"),
-                     sa.func.min(finite).label("vmin"), sa.func.max(finite).label("vmax"),
-                     sa.func.avg(finite).label("vmean"), sa.func.count().label("n"))
-           .where(*where).group_by(bucket).cte("agg"))
-    # The value at each bucket's last x: a second pass over the same range that keeps only rows whose x is
-    # some bucket's x_last (a hash/automatic-index join on at most `buckets` rows).
-    at_last = (sa.select(agg.c.b, sa.func.max(finite).label("vlast"))
-               .select_from(m.join(agg, xcol == agg.c.x_last))
-               .where(*where).group_by(agg.c.b).subquery("at_last"))
-    rows = conn.execute(
-        sa.select(agg.c.x_first, agg.c.x_last, agg.c.vmin, agg.c.vmax, agg.c.vmean, agg.c.n, at_last.c.vlast)
-        .select_from(agg.outerjoin(at_last, at_last.c.b == agg.c.b)).order_by(agg.c.b)).all()
-    for r in rows:
-        out.x_first.append(int(r.x_first))
-        out.x_last.append(int(r.x_last))
-        out.min.append(r.vmin)
-        out.max.append(r.vmax)
-        out.mean.append(None if r.vmean is None else float(r.vmean))
-        out.last.append(r.vlast)
-        out.count.append(int(r.n))
+    out.x_range = (min(out.x_first), max(out.x_last))
+    out.total = sum(out.count)
     return out

@@ -98,3 +98,13 @@ def test_bad_requests_are_invalid_parameter_value(store, run_id, kwargs):
     with pytest.raises(MlflowException) as err:
         store.get_metric_history_bucketed(run_id, "loss", **kwargs)
     assert err.value.error_code == "INVALID_PARAMETER_VALUE"
+
+
+def test_steps_logged_out_of_time_order_are_bucketed_over_their_true_range(store, run_id):
+    # The first and last points in time are steps 3 and 5; the extremes 0 and 9 lie in between.
+    _log(store, run_id, [(3, 3.0, 1), (9, 9.0, 2), (0, 0.0, 3), (5, 5.0, 4)])
+    h = store.get_metric_history_bucketed(run_id, "loss", 10)
+    assert h.x_range == (0, 9) and h.bucket_width == 1
+    assert h.x_first == [0, 3, 5, 9] and h.last == [0.0, 3.0, 5.0, 9.0]
+    h2 = store.get_metric_history_bucketed(run_id, "loss", 2)
+    assert h2.bucket_width == 5 and h2.x_first == [0, 5] and h2.x_last == [3, 9] and h2.max == [3.0, 9.0]

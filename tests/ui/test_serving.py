@@ -6,9 +6,9 @@ import re
 
 import pytest
 import requests
-from conftest import start_ui
 from seed import SPIKE_STEP, SPIKE_VALUE, STEPS
 from server_procs import stop
+from ui_procs import start_ui
 
 
 def test_index_is_served_at_root_with_a_csp_forbidding_inline_scripts(ui_server):

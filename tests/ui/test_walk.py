@@ -7,8 +7,8 @@ import json
 import urllib.parse
 
 import requests
-from conftest import screenshot
 from seed import SPIKE_VALUE
+from ui_procs import screenshot
 
 
 def _open(page, ui_server, hash_: str):

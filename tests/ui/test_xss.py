@@ -60,7 +60,7 @@ def test_payload_on_the_run_page_is_text_and_the_note_is_sanitized(page, ui_serv
     assert pg.evaluate(NO_HANDLERS) == 0
     assert XSS in pg.locator("#run-json").text_content()
     pg.get_by_role("heading", name="Notes").scroll_into_view_if_needed()
-    from conftest import screenshot
+    from ui_procs import screenshot
     screenshot(pg, "xss-as-text")
 
 

@@ -91,8 +91,12 @@ export function metricChart(metricKey, runs, opts) {
     const errors = results.filter((r) => r.error).map((r) => r.error);
     info.textContent = `${total.toLocaleString()} points` + (errors.length ? ` — ${errors[0]}` : "");
     const width = plotBox.clientWidth || 600;
+    // Axis text and grid from the page's colours, so the chart stays readable in dark mode.
+    const css = getComputedStyle(document.documentElement);
+    const fg = getComputedStyle(document.body).color, grid = css.getPropertyValue("--line").trim() || "#ddd";
+    const axis = { stroke: fg, grid: { stroke: grid, width: 1 }, ticks: { stroke: grid, width: 1 } };
     const cfg = {
-      width, height: 260, series, bands,
+      width, height: 260, series, bands, axes: [{ ...axis }, { ...axis }],
       scales: {
         x: { time: opts.x === "wall", distr: opts.logX && opts.x === "step" ? 3 : 1 },
         y: { distr: opts.logY ? 3 : 1 },

@@ -61,7 +61,13 @@ async function historyCsv(runId, key) {
 export async function runPage(root, runId) {
   let run;
   try { run = await api.getRun(runId); } catch (err) { clear(root).append(errorBox(err)); return; }
-  const exp = await api.getExperiment(run.info.experiment_id).catch(() => null);
+  // The experiment's name is only a label: the page (and its charts' requests) does not wait for it.
+  let exp = null;
+  api.getExperiment(run.info.experiment_id).then((e) => {
+    exp = e;
+    const link = document.getElementById("run-experiment");
+    if (link) link.textContent = e.name;
+  }).catch(() => {});
   const opts = defaultChartOpts();
   let grid = null, timer = null;
 
@@ -81,7 +87,7 @@ export async function runPage(root, runId) {
       h("h1", {}, api.runName(run)),
       h("dl", { class: "overview" },
         h("dt", {}, "Run ID"), h("dd", {}, h("code", {}, i.run_id)),
-        h("dt", {}, "Experiment"), h("dd", {}, h("a", { href: `#/experiments/${i.experiment_id}` }, exp ? exp.name : i.experiment_id)),
+        h("dt", {}, "Experiment"), h("dd", {}, h("a", { href: `#/experiments/${i.experiment_id}`, id: "run-experiment" }, exp ? exp.name : i.experiment_id)),
         h("dt", {}, "Status"), h("dd", { class: `status ${i.status}`, id: "run-status" }, i.status),
         h("dt", {}, "Started"), h("dd", {}, fmtTime(i.start_time)),
         h("dt", {}, "Duration"), h("dd", {}, fmtDuration(i.start_time, i.end_time)),
