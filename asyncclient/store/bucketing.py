@@ -1,9 +1,14 @@
 """Metric history bucketed in SQL for charts: each bucket keeps its first/last x and min/max/mean/last value.
 
 No MLflow equivalent: MLflow's UI samples every n-th step and loses spikes. Here the x range is cut into
-``buckets`` equal integer-width slices and the database aggregates each with ``GROUP BY``, so a 1M-point
-history costs one index range scan and returns at most ``buckets`` rows; a one-step spike survives as its
-bucket's max. When the range is no wider than ``buckets`` each bucket is a single x value: raw detail.
+at most ``buckets`` slices and the database aggregates each, returning at most ``buckets`` rows; a
+one-step spike survives as its bucket's max. When the range is no wider than ``buckets`` each bucket is
+a single x value: raw detail. Two ways, the same answer:
+- ``GROUP BY`` over equal x slices (PostgreSQL: a hash aggregate; any history, any order);
+- SQLite: its GROUP BY sorts every point (~0.5 s per million), so the history is instead cut into equal
+  *time* slices, each aggregated by one primary-key range scan (no sort: ~3x faster). That is exact for
+  x=time; for x=step it is used when the slices' step ranges come out in order (steps grow with time, the
+  usual case), each slice then being a contiguous step range; otherwise it falls back to GROUP BY.
 """
 
 from __future__ import annotations
@@ -28,7 +33,7 @@ class BucketedHistory:
 
     ``x_first`` / ``x_last``: the smallest and largest x (step, or timestamp in ms) in the bucket;
     ``min`` / ``max`` / ``mean``: over the bucket's finite values (None when all were NaN);
-    ``last``: the value at ``x_last`` (the largest of them if several points share it); ``count``: points.
+    ``last``: the value at ``x_last`` (one of them if several points share it); ``count``: points.
     ``x_range``: the smallest and largest x of the whole (filtered) history, None when it is empty.
     """
 
@@ -65,6 +70,10 @@ def read_bucketed(conn: Connection, run_id: str, metric_key: str, buckets: int, 
         where.append(xcol >= lo)
     if hi is not None:
         where.append(xcol <= hi)
+    if conn.dialect.name == "sqlite":
+        sliced = _time_sliced(conn, where, xcol, x, buckets)
+        if sliced is not None:
+            return sliced
     lo_x, hi_x = _estimate_range(conn, where, xcol)
     if lo_x is None:
         return BucketedHistory(x=x)
@@ -102,22 +111,95 @@ def _aggregate(conn: Connection, where: list, xcol, x: str, buckets: int, lo_x: 
                   sa.func.min(finite).label("vmin"), sa.func.max(finite).label("vmax"),
                   sa.func.avg(finite).label("vmean"), sa.func.count().label("n"))
         .where(*where).group_by(bucket).order_by(bucket)).all()
+    return _fill(conn, out, where, xcol, [(r.x_first, r.x_last, r.vmin, r.vmax, r.vmean, r.n) for r in rows])
+
+
+_UNKNOWN = object()
+
+
+def _fill(conn: Connection, out: BucketedHistory, where: list, xcol, rows: list[tuple],
+          known_last: list | None = None) -> BucketedHistory:
+    """Store (x_first, x_last, min, max, mean, count) rows in ``out`` with each bucket's last value, taken
+    from ``known_last`` where it is not ``_UNKNOWN``, else looked up."""
     if not rows:
         return out
-    # The value at each bucket's last x: one more filtered pass keeping only rows at some bucket's x_last
-    # (an IN list of at most `buckets` integers). A join against the grouped rows instead made SQLite
-    # loop over the history once per bucket.
-    ends = [int(r.x_last) for r in rows]
-    at_end = dict(conn.execute(sa.select(xcol, sa.func.max(finite)).where(*where, xcol.in_(ends))
-                               .group_by(xcol)).all())
-    for r in rows:
-        out.x_first.append(int(r.x_first))
-        out.x_last.append(int(r.x_last))
-        out.min.append(r.vmin)
-        out.max.append(r.vmax)
-        out.mean.append(None if r.vmean is None else float(r.vmean))
-        out.last.append(at_end.get(int(r.x_last)))
-        out.count.append(int(r.n))
+    m = t.metrics
+    finite = sa.case((m.c.is_nan, None), else_=m.c.value)
+    last = known_last or [_UNKNOWN] * len(rows)
+    ends = [int(r[1]) for r, v in zip(rows, last, strict=True) if v is _UNKNOWN]
+    at_end = {}
+    if ends:
+        # The value at each bucket's last x: one more filtered pass keeping only rows at some bucket's
+        # x_last (an IN list of at most `buckets` integers). A join against the grouped rows instead made
+        # SQLite loop over the history once per bucket.
+        at_end = dict(conn.execute(sa.select(xcol, sa.func.max(finite)).where(*where, xcol.in_(ends))
+                                   .group_by(xcol)).all())
+    for (x_first, x_last, vmin, vmax, vmean, n), v in zip(rows, last, strict=True):
+        out.x_first.append(int(x_first))
+        out.x_last.append(int(x_last))
+        out.min.append(vmin)
+        out.max.append(vmax)
+        out.mean.append(None if vmean is None else float(vmean))
+        out.last.append(at_end.get(int(x_last)) if v is _UNKNOWN else v)
+        out.count.append(int(n))
     out.x_range = (min(out.x_first), max(out.x_last))
     out.total = sum(out.count)
+    return out
+
+
+def _num(text: str) -> float | None:
+    return float(text) if text else None
+
+
+def _time_sliced(conn: Connection, where: list, xcol, x: str, buckets: int) -> BucketedHistory | None:
+    """SQLite: ``buckets`` equal timestamp slices, each aggregated by a correlated primary-key range scan.
+
+    SQLite has no LATERAL join, so each slice's aggregates come back packed in one text value (floats with
+    17 significant digits, which round-trip a double exactly). None when x=step and the slices' step
+    ranges overlap (steps not logged in time order) or when time gaps leave most slices empty: the caller
+    then uses GROUP BY.
+    """
+    m = t.metrics
+    ts = m.c.timestamp
+    t_lo, t_hi = _estimate_range(conn, where, ts)
+    if t_lo is None:
+        return BucketedHistory(x=x)
+    width = -(-(t_hi - t_lo + 1) // buckets)
+    slices = -(-(t_hi - t_lo + 1) // width)
+    b = sa.select(sa.literal(0, sa.Integer).label("i")).cte("slices", recursive=True)
+    b = b.union_all(sa.select(b.c.i + 1).where(b.c.i < slices - 1))
+    start = t_lo + b.c.i * width
+    finite = sa.case((m.c.is_nan, None), else_=m.c.value)
+
+    def text(value):
+        return sa.case((value.is_(None), ""), else_=sa.func.printf("%!.17g", value))
+
+    packed = (sa.select(sa.func.printf("%d,%d,%d,%s,%s,%s,%d", sa.func.count(), sa.func.min(xcol),
+                                       sa.func.max(xcol), text(sa.func.min(finite)), text(sa.func.max(finite)),
+                                       text(sa.func.sum(finite)), sa.func.count(finite)))
+              .where(*where, ts >= start, ts < start + width).scalar_subquery())
+    # The slice's latest point (a primary-key seek): its value is the slice's last when its x is x_last.
+    latest = (sa.select(sa.func.printf("%d,%s", xcol, text(finite)))
+              .where(*where, ts >= start, ts < start + width)
+              .order_by(ts.desc(), m.c.step.desc()).limit(1).scalar_subquery())
+    rows, last = [], []
+    for cell, latest_cell in conn.execute(sa.select(packed, latest).select_from(b).order_by(b.c.i)):
+        n, x_first, x_last, vmin, vmax, vsum, finite_n = cell.split(",")
+        if n == "0":
+            continue
+        if x == "step" and rows and int(x_first) < rows[-1][1]:
+            return None
+        total = _num(vsum)
+        rows.append((int(x_first), int(x_last), _num(vmin), _num(vmax),
+                     None if total is None else total / int(finite_n), int(n)))
+        latest_x, latest_value = latest_cell.split(",")
+        last.append(_num(latest_value) if latest_x == x_last else _UNKNOWN)
+    if x == "step" and len(rows) < min(buckets, sum(r[5] for r in rows)) // 2:
+        # Time gaps (a pause, a resumed run) left most slices empty: step buckets would be too coarse.
+        return None
+    out = _fill(conn, BucketedHistory(x=x), where, xcol, rows, last)
+    if x == "time":
+        out.bucket_width = width
+    elif out.x_range:  # the nominal step width of a slice
+        out.bucket_width = -(-(out.x_range[1] - out.x_range[0] + 1) // buckets)
     return out

@@ -108,3 +108,33 @@ def test_steps_logged_out_of_time_order_are_bucketed_over_their_true_range(store
     assert h.x_first == [0, 3, 5, 9] and h.last == [0.0, 3.0, 5.0, 9.0]
     h2 = store.get_metric_history_bucketed(run_id, "loss", 2)
     assert h2.bucket_width == 5 and h2.x_first == [0, 5] and h2.x_last == [3, 9] and h2.max == [3.0, 9.0]
+
+
+def test_a_pause_in_logging_does_not_coarsen_step_buckets(store, run_id):
+    # Steps 0-999 in the first second, 1000-1999 a day later: equal *step* buckets all the same.
+    _log(store, run_id, [(s, float(s), s if s < 1000 else 86_400_000 + s) for s in range(2000)])
+    h = store.get_metric_history_bucketed(run_id, "loss", 100)
+    assert len(h.x_first) == 100 and h.bucket_width == 20 and h.count == [20] * 100
+
+
+@pytest.mark.parametrize("x", ["step", "time"])
+def test_sqlite_time_slices_agree_with_group_by(sqlite_store, x):
+    from asyncclient.store import bucketing
+    from asyncclient.store import schema as t
+
+    run_id = sqlite_store.create_run("0", "u", 1, [], None).info.run_id
+    _log(sqlite_store, run_id, [(s, math.sin(s / 50) + (5.0 if s == 777 else 0.0), 1000 + 3 * s) for s in range(3000)])
+    m = t.metrics
+    xcol = m.c.step if x == "step" else m.c.timestamp
+    with sqlite_store.engine.connect() as conn:
+        where = [m.c.run_key == bucketing._ingest.run_key_of(run_id),
+                 m.c.key_id == bucketing.metric_key_id("loss")]
+        sliced = bucketing._time_sliced(conn, where, xcol, x, 100)
+        lo, hi = bucketing._estimate_range(conn, where, xcol)
+        grouped = bucketing._aggregate(conn, where, xcol, x, 100, lo, hi)
+    assert sliced is not None
+    assert (sliced.x_first, sliced.x_last, sliced.count, sliced.last) == \
+           (grouped.x_first, grouped.x_last, grouped.count, grouped.last)
+    assert sliced.min == grouped.min and sliced.max == grouped.max  # exact: 17 digits round-trip
+    assert sliced.mean == pytest.approx(grouped.mean)
+    assert max(sliced.max) == pytest.approx(math.sin(777 / 50) + 5.0)

@@ -65,7 +65,13 @@ export function metricChart(metricKey, runs, opts) {
       const x = xs(res, opts.x, runs[i]);
       const line = res.last.map((v, j) => (v === null ? res.mean[j] : v));
       const pos = (ys) => (opts.logY ? ys.map((v) => (v > 0 ? v : null)) : ys);
-      return [x, pos(line), pos(ema(line, opts.smoothing)), pos(res.min), pos(res.max)];
+      const table = [x, pos(line), pos(ema(line, opts.smoothing)), pos(res.min), pos(res.max)];
+      // A log x axis has no place for step 0 (or below): those buckets are left out.
+      if (opts.logX && opts.x === "step") {
+        const keep = x.map((v) => v > 0);
+        return table.map((col) => col.filter((_, j) => keep[j]));
+      }
+      return table;
     });
     const joined = tables.length ? uPlot.join(tables) : [[]];
     const series = [{ label: opts.x === "step" ? "step" : opts.x === "relative" ? "seconds" : "time" }];
