@@ -219,3 +219,16 @@ def test_a_running_run_refreshes_itself_keeping_the_page(page, ui_server):
     assert pg.locator("#metrics-table").inner_text().split()[:3] == ["live", "5", "step"]
     sd.call("runs/update", {"run_id": rid, "status": "FINISHED"})
     pg.wait_for_function("() => document.getElementById('run-status').textContent === 'FINISHED'", timeout=20_000)
+
+
+def test_metric_min_and_max_columns_on_request(page, ui_server):
+    pg = _open(page, ui_server, f"/experiments/{ui_server.ids['exp']}")
+    pg.locator("#runs-table").wait_for()
+    pg.check("#show-minmax")
+    row = pg.locator(f'#runs-table tr[data-run-id="{ui_server.ids["a"]}"]')
+    cell = row.locator(f'td[data-extreme="{ui_server.ids["a"]}|loss|max"]')
+    cell.wait_for()
+    pg.wait_for_function("id => document.querySelector(`td[data-extreme=\"${id}|loss|max\"]`).textContent !== ''",
+                         arg=ui_server.ids["a"])
+    assert cell.inner_text() == "1000"  # the spike, not the latest value
+    assert row.locator(f'td[data-extreme="{ui_server.ids["a"]}|loss|min"]').inner_text() == "2.0000e-4"

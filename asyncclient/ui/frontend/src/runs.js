@@ -20,6 +20,7 @@ export async function runsPage(root, experimentIds, query) {
     orderBy: query.get("orderByKey") ? `${query.get("orderByKey")} ${query.get("orderByAsc") === "true" ? "ASC" : "DESC"}` : "attributes.start_time DESC",
     runs: [], token: null,
     selected: new Set(), expanded: new Set(), cols: loadColumns(storeKey), hideConstant: false, timer: null,
+    minmax: false, extremes: new Map(), // "run|key" -> {min, max} from the bucketed endpoint
   };
   const names = await Promise.all(experimentIds.map((id) => api.getExperiment(id).then((e) => e.name).catch(() => id)));
   const filterInput = h("input", { type: "search", id: "runs-filter", value: state.filter, size: 60,
@@ -35,7 +36,8 @@ export async function runsPage(root, experimentIds, query) {
       h("button", { type: "button", id: "compare-runs", onclick: compare }, "Compare selected"),
       h("button", { type: "button", id: "download-csv", onclick: downloadCsv }, "Download CSV"),
       h("button", { type: "button", id: "download-history", onclick: downloadHistory }, "Metric history CSV (selected)"),
-      h("label", {}, h("input", { type: "checkbox", onchange: (e) => { state.hideConstant = e.target.checked; render(); } }), " hide constant columns")),
+      h("label", {}, h("input", { type: "checkbox", onchange: (e) => { state.hideConstant = e.target.checked; render(); } }), " hide constant columns"),
+      h("label", {}, h("input", { type: "checkbox", id: "show-minmax", onchange: (e) => { state.minmax = e.target.checked; render(); } }), " metric min / max")),
     colPicker, errorArea, table, more);
 
   function compare() {
@@ -152,7 +154,9 @@ export async function runsPage(root, experimentIds, query) {
         h("td", {}, fmtTime(r.info.start_time)),
         h("td", {}, fmtDuration(r.info.start_time, r.info.end_time || (r.info.status === "RUNNING" ? null : r.info.start_time))),
         h("td", {}, r.info.user_id || ""),
-        mk.map((k) => h("td", { class: "num" }, fmtNum(d.metrics[k]))),
+        mk.map((k) => [h("td", { class: "num" }, fmtNum(d.metrics[k])),
+          state.minmax ? ["min", "max"].map((which) => h("td", { class: "num", dataset: { extreme: `${id}|${k}|${which}` } },
+            d.metrics[k] === undefined ? "" : fmtNum(state.extremes.get(`${id}|${k}`)?.[which]))) : null]),
         pk.map((k) => h("td", {}, d.params[k] ?? "")),
         tk.map((k) => h("td", {}, d.tags[k] ?? ""))));
       if (open) for (const c of kids) walk(c, depth + 1, seen);
@@ -162,11 +166,37 @@ export async function runsPage(root, experimentIds, query) {
     clear(table).append(h("table", { class: "grid runs", id: "runs-table" },
       h("thead", {}, h("tr", {}, h("th", {}, ""), sortHeader("Run", "attributes.run_name"), sortHeader("Status", "attributes.status"),
         sortHeader("Created", "attributes.start_time"), h("th", {}, "Duration"), sortHeader("User", "attributes.user_id"),
-        mk.map((k) => sortHeader(k, `metrics.${quoteKey(k)}`)), pk.map((k) => sortHeader(k, `params.${quoteKey(k)}`)),
+        mk.map((k) => [sortHeader(k, `metrics.${quoteKey(k)}`), state.minmax ? [h("th", {}, `${k} (min)`), h("th", {}, `${k} (max)`)] : null]), pk.map((k) => sortHeader(k, `params.${quoteKey(k)}`)),
         tk.map((k) => sortHeader(k, `tags.${quoteKey(k)}`)))),
       h("tbody", {}, rows)));
     more.hidden = !state.token;
+    if (state.minmax) loadExtremes(mk);
     setStatus(`${state.runs.length} runs${state.token ? " (more available)" : ""}`);
+  }
+
+  // Min / max of a metric over a run's whole history: one bucket of the bucketed endpoint per run and
+  // key, a few requests at a time, filled into the cells as they arrive.
+  async function loadExtremes(keys) {
+    const todo = [];
+    for (const r of state.runs) for (const k of keys) {
+      const id = `${r.info.run_id}|${k}`;
+      if (!state.extremes.has(id) && (r.data?.metrics || []).some((m) => m.key === k)) todo.push([r.info.run_id, k, id]);
+    }
+    const worker = async () => {
+      for (let job = todo.shift(); job; job = todo.shift()) {
+        const [runId, key, id] = job;
+        state.extremes.set(id, {});
+        try {
+          const b = await api.bucketed({ run_id: runId, metric_key: key, buckets: 1 });
+          state.extremes.set(id, { min: b.min[0], max: b.max[0] });
+        } catch { continue; }
+        for (const which of ["min", "max"]) {
+          const cell = table.querySelector(`td[data-extreme="${CSS.escape(`${id}|${which}`)}"]`);
+          if (cell) cell.textContent = fmtNum(state.extremes.get(id)[which]);
+        }
+      }
+    };
+    await Promise.all([worker(), worker(), worker(), worker()]);
   }
 
   function downloadCsv() {
