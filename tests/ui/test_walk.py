@@ -232,3 +232,29 @@ def test_metric_min_and_max_columns_on_request(page, ui_server):
                          arg=ui_server.ids["a"])
     assert cell.inner_text() == "1000"  # the spike, not the latest value
     assert row.locator(f'td[data-extreme="{ui_server.ids["a"]}|loss|min"]').inner_text() == "2.0000e-4"
+
+
+def test_the_keyboard_alone_opens_an_experiment_and_sorts(page, ui_server):
+    pg = _open(page, ui_server, "/")
+    pg.get_by_role("link", name="ui-walk").focus()
+    pg.keyboard.press("Enter")
+    pg.locator("#runs-table").wait_for()
+    pg.locator("#runs-table th button.sort", has_text="Run").focus()
+    pg.keyboard.press("Enter")
+    pg.wait_for_function("() => document.querySelector('#runs-table th[aria-sort=descending]')?.textContent.includes('Run')")
+
+
+def test_dark_mode_keeps_text_readable(browser, ui_server):
+    ctx = browser.new_context(viewport={"width": 1200, "height": 760}, color_scheme="dark")
+    pg = ctx.new_page()
+    try:
+        pg.goto(f"{ui_server.url}/#/experiments/{ui_server.ids['exp']}/runs/{ui_server.ids['a']}")
+        _wait_drawn(pg, "loss")
+        bg, fg = pg.evaluate("() => [getComputedStyle(document.body).backgroundColor, getComputedStyle(document.body).color]")
+        assert bg == "rgb(15, 20, 25)" and fg == "rgb(230, 237, 243)"
+        axis = pg.evaluate("() => document.querySelector('section.chart[data-metric=loss]')._uplot.axes[1].stroke()")
+        assert axis == fg  # axis labels drawn in the page's text colour, not uPlot's default black
+        pg.locator('section.chart[data-metric="loss"]').scroll_into_view_if_needed()
+        screenshot(pg, "run-dark")
+    finally:
+        ctx.close()
