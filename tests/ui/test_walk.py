@@ -258,3 +258,17 @@ def test_dark_mode_keeps_text_readable(browser, ui_server):
         screenshot(pg, "run-dark")
     finally:
         ctx.close()
+
+
+def test_compare_plots_a_param_against_a_metric(page, ui_server):
+    ids = [ui_server.ids[k] for k in ("a", "b", "child")]
+    pg = _open(page, ui_server, f"/compare-runs?runs={json.dumps(ids)}")
+    scatter = pg.locator("#scatter")
+    scatter.scroll_into_view_if_needed()
+    pg.select_option("#scatter-x", "params\nlr")
+    pg.select_option("#scatter-y", "loss")
+    pg.wait_for_function("() => document.querySelector('#scatter').dataset.points === '3'")
+    xs, ys = scatter.evaluate("e => [Array.from(e._uplot.data[0]), Array.from(e._uplot.data[1])]")
+    assert xs == [0.01, 0.1, 0.5] and ys == [4.0e-4, 2.0e-4, 0.3]  # run-b, run-a, child-run by lr
+    pg.select_option("#scatter-x", "params\noptimizer")  # categorical: the child run has none
+    pg.wait_for_function("() => document.querySelector('#scatter').dataset.points === '2'")

@@ -2,6 +2,7 @@
 import * as api from "./api.js";
 import { chartControls, chartGrid, defaultChartOpts, PALETTE } from "./chart.js";
 import { clear, errorBox, fmtDuration, fmtNum, fmtTime, h } from "./dom.js";
+import { scatterPlot } from "./scatter.js";
 
 export async function comparePage(root, runIds, onlyMetric) {
   let runs;
@@ -32,6 +33,7 @@ export async function comparePage(root, runIds, onlyMetric) {
   const keys = onlyMetric ? [onlyMetric] : union("metrics");
   const grid = chartGrid(keys, runs.map((r) => ({ run_id: r.info.run_id, name: api.runName(r), start_time: r.info.start_time })), opts);
   clear(root).append(h("h1", {}, `Comparing ${runs.length} runs`), h("div", { class: "table-wrap" }, table),
-    h("h2", {}, "Metrics"), chartControls(opts, () => grid.redraw()), grid.el);
+    h("h2", {}, "Metrics"), chartControls(opts, () => grid.redraw()), grid.el,
+    scatterPlot(runs.map((r, i) => ({ name: api.runName(r), params: data[i].params, metrics: data[i].metrics }))));
   return () => grid.destroy();
 }
