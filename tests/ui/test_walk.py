@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import urllib.parse
 
+import pytest
 import requests
 from seed import SPIKE_VALUE
 from ui_procs import screenshot
@@ -272,3 +273,20 @@ def test_compare_plots_a_param_against_a_metric(page, ui_server):
     assert xs == [0.01, 0.1, 0.5] and ys == [4.0e-4, 2.0e-4, 0.3]  # run-b, run-a, child-run by lr
     pg.select_option("#scatter-x", "params\noptimizer")  # categorical: the child run has none
     pg.wait_for_function("() => document.querySelector('#scatter').dataset.points === '2'")
+
+
+def test_compare_groups_runs_by_a_param_into_a_mean_line_and_band(page, ui_server):
+    ids = [ui_server.ids[k] for k in ("a", "b", "child")]
+    pg = _open(page, ui_server, f"/compare-runs?runs={json.dumps(ids)}")
+    chart = _wait_drawn(pg, "loss")
+    drawn = int(chart.get_attribute("data-drawn"))
+    pg.select_option("#group-by", "params\noptimizer")
+    pg.wait_for_function("n => Number(document.querySelector('section.chart[data-metric=loss]').dataset.drawn) > n", arg=drawn)
+    labels = chart.evaluate("e => e._uplot.series.map(s => s.label)")
+    assert "optimizer=adam (2 runs, mean)" in labels and "optimizer=(none) (1 run, mean)" in labels
+    data = chart.evaluate("e => e._uplot.data.map(a => Array.from(a))")
+    assert len(data) == 1 + 4 * 2  # two groups, not three runs
+    adam = labels.index("optimizer=adam (2 runs, mean)")
+    assert max(v for v in data[adam + 3] if v is not None) == SPIKE_VALUE  # run-a's spike in the group's band
+    last = [v for v in data[adam] if v is not None][-1]
+    assert last == pytest.approx((1 / 5000 + 2 / 5000) / 2, rel=0.01)  # mean of run-a's and run-b's last values

@@ -40,6 +40,41 @@ function windowFor(mode, run, min, max) {
   return [Math.floor(min * 1000 + base), Math.ceil(max * 1000 + base)];
 }
 
+/** Runs grouped by a param or tag: per group, on a grid of `cells` x slices shared by all groups, the mean
+ * of the runs' values and a band from the smallest min to the largest max (so a spike in one run shows). */
+export function groupLines(lines, groups, cells, groupKey) {
+  const all = lines.flatMap((l) => l.x);
+  if (!all.length) return [];
+  let lo = Infinity, hi = -Infinity;
+  for (const v of all) { if (v < lo) lo = v; if (v > hi) hi = v; }
+  const w = (hi - lo) / cells || 1;
+  const cell = (v) => Math.min(cells - 1, Math.floor((v - lo) / w));
+  const byGroup = new Map();
+  lines.forEach((l, i) => {
+    const g = groups[i];
+    if (!byGroup.has(g)) byGroup.set(g, { runs: 0, sum: new Float64Array(cells), n: new Uint32Array(cells), min: new Array(cells).fill(null), max: new Array(cells).fill(null) });
+    const acc = byGroup.get(g);
+    acc.runs++;
+    // A run's last bucket in each cell stands for it there; its min/max widen the group's band.
+    const lastOf = new Map();
+    l.x.forEach((x, j) => {
+      const c = cell(x);
+      lastOf.set(c, l.y[j]);
+      if (l.min[j] !== null && (acc.min[c] === null || l.min[j] < acc.min[c])) acc.min[c] = l.min[j];
+      if (l.max[j] !== null && (acc.max[c] === null || l.max[j] > acc.max[c])) acc.max[c] = l.max[j];
+    });
+    for (const [c, v] of lastOf) if (v !== null && v !== undefined) { acc.sum[c] += v; acc.n[c]++; }
+  });
+  return [...byGroup.entries()].sort(([a], [b]) => String(a).localeCompare(String(b))).map(([g, acc]) => {
+    const keep = [...acc.n.keys()].filter((c) => acc.n[c] > 0 || acc.min[c] !== null);
+    return {
+      name: `${groupKey}=${g} (${acc.runs} run${acc.runs === 1 ? "" : "s"}, mean)`,
+      x: keep.map((c) => lo + (c + 1) * w), y: keep.map((c) => (acc.n[c] ? acc.sum[c] / acc.n[c] : null)),
+      min: keep.map((c) => acc.min[c]), max: keep.map((c) => acc.max[c]),
+    };
+  });
+}
+
 /** A chart card for `metricKey` over `runs` ([{run_id, name, start_time}]); `opts` holds the shared view
  * settings {x, logY, logX, smoothing}. Returns {el, mount(), refresh(), destroy()}. */
 export function metricChart(metricKey, runs, opts) {
@@ -60,15 +95,19 @@ export function metricChart(metricKey, runs, opts) {
   }
 
   function build(results) {
-    // uPlot wants one shared x array: join the runs' tables (nulls where a run has no bucket).
-    const tables = results.map((res, i) => {
-      const x = xs(res, opts.x, runs[i]);
-      const line = res.last.map((v, j) => (v === null ? res.mean[j] : v));
+    // One "line" per run: x, the value at each bucket's last x, and the bucket's min and max.
+    let lines = results.map((res, i) => ({
+      name: runs[i].name, x: xs(res, opts.x, runs[i]), min: res.min, max: res.max,
+      y: res.last.map((v, j) => (v === null ? res.mean[j] : v)),
+    }));
+    if (opts.groupBy) lines = groupLines(lines, runs.map((r) => r.group ?? "(none)"), plotBox.clientWidth || 600, opts.groupBy);
+    // uPlot wants one shared x array: join the lines' tables (nulls where a line has no bucket).
+    const tables = lines.map((l) => {
       const pos = (ys) => (opts.logY ? ys.map((v) => (v > 0 ? v : null)) : ys);
-      const table = [x, pos(line), pos(ema(line, opts.smoothing)), pos(res.min), pos(res.max)];
+      const table = [l.x, pos(l.y), pos(ema(l.y, opts.smoothing)), pos(l.min), pos(l.max)];
       // A log x axis has no place for step 0 (or below): those buckets are left out.
       if (opts.logX && opts.x === "step") {
-        const keep = x.map((v) => v > 0);
+        const keep = l.x.map((v) => v > 0);
         return table.map((col) => col.filter((_, j) => keep[j]));
       }
       return table;
@@ -76,15 +115,15 @@ export function metricChart(metricKey, runs, opts) {
     const joined = tables.length ? uPlot.join(tables) : [[]];
     const series = [{ label: opts.x === "step" ? "step" : opts.x === "relative" ? "seconds" : "time" }];
     const bands = [];
-    runs.forEach((run, i) => {
+    lines.forEach((line, i) => {
       const c = PALETTE[i % PALETTE.length];
       const base = 1 + i * 4;
       const smooth = opts.smoothing > 0;
-      series.push({ label: `${run.name}${smooth ? " (raw)" : ""}`, stroke: smooth ? alpha(c, 0.3) : c, width: 1, spanGaps: true, points: { show: false } });
-      series.push({ label: `${run.name} (EMA ${opts.smoothing})`, stroke: c, width: 1.5, spanGaps: true, show: smooth, points: { show: false } });
+      series.push({ label: `${line.name}${smooth ? " (raw)" : ""}`, stroke: smooth ? alpha(c, 0.3) : c, width: 1, spanGaps: true, points: { show: false } });
+      series.push({ label: `${line.name} (EMA ${opts.smoothing})`, stroke: c, width: 1.5, spanGaps: true, show: smooth, points: { show: false } });
       // The band's edges are drawn too: a one-bucket spike is a thin band, its edge line keeps it visible.
-      series.push({ label: `${run.name} min`, stroke: alpha(c, 0.35), width: 1, spanGaps: true, points: { show: false } });
-      series.push({ label: `${run.name} max`, stroke: alpha(c, 0.35), width: 1, spanGaps: true, points: { show: false } });
+      series.push({ label: `${line.name} min`, stroke: alpha(c, 0.35), width: 1, spanGaps: true, points: { show: false } });
+      series.push({ label: `${line.name} max`, stroke: alpha(c, 0.35), width: 1, spanGaps: true, points: { show: false } });
       bands.push({ series: [base + 3, base + 2], fill: alpha(c, 0.2) });
     });
     return { joined, series, bands };
@@ -201,5 +240,5 @@ export function chartControls(opts, onChange) {
 }
 
 export function defaultChartOpts() {
-  return { x: "step", logY: false, logX: false, smoothing: 0 };
+  return { x: "step", logY: false, logX: false, smoothing: 0, groupBy: null };
 }

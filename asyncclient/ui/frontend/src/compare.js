@@ -31,9 +31,19 @@ export async function comparePage(root, runIds, onlyMetric) {
 
   const opts = defaultChartOpts();
   const keys = onlyMetric ? [onlyMetric] : union("metrics");
-  const grid = chartGrid(keys, runs.map((r) => ({ run_id: r.info.run_id, name: api.runName(r), start_time: r.info.start_time })), opts);
+  const chartRuns = runs.map((r) => ({ run_id: r.info.run_id, name: api.runName(r), start_time: r.info.start_time }));
+  const grid = chartGrid(keys, chartRuns, opts);
+  // Group runs by a param or tag: one mean line and min–max band per value (e.g. seeds of one config).
+  const groupSel = h("select", { id: "group-by", "aria-label": "group runs by", onchange: () => {
+    const [kind, key] = groupSel.value ? groupSel.value.split("\n") : [null, null];
+    opts.groupBy = key;
+    chartRuns.forEach((cr, i) => { cr.group = kind ? data[i][kind][key] : undefined; });
+    grid.redraw();
+  } }, h("option", { value: "" }, "no grouping"),
+  union("params").map((k) => h("option", { value: `params\n${k}` }, `param: ${k}`)),
+  union("tags").filter((k) => !k.startsWith("mlflow.")).map((k) => h("option", { value: `tags\n${k}` }, `tag: ${k}`)));
   clear(root).append(h("h1", {}, `Comparing ${runs.length} runs`), h("div", { class: "table-wrap" }, table),
-    h("h2", {}, "Metrics"), chartControls(opts, () => grid.redraw()), grid.el,
+    h("h2", {}, "Metrics"), chartControls(opts, () => grid.redraw()), h("label", {}, "Group runs by ", groupSel), grid.el,
     scatterPlot(runs.map((r, i) => ({ name: api.runName(r), params: data[i].params, metrics: data[i].metrics }))));
   return () => grid.destroy();
 }
