@@ -32,7 +32,7 @@ def test_experiments_list_opens_an_experiment(page, ui_server):
     screenshot(pg, "experiments")
     pg.get_by_role("link", name="ui-walk").click()
     pg.locator("#runs-table").wait_for()
-    assert pg.url.endswith(f"#/experiments/{ui_server.ids['exp']}")
+    assert f"#/experiments/{ui_server.ids['exp']}?" in pg.url
     names = pg.locator("#runs-table a.run-link").all_inner_texts()
     assert names[:2] == ["run-a", "run-b"]  # newest first by default
     screenshot(pg, "runs")
@@ -213,9 +213,13 @@ def test_a_running_run_refreshes_itself_keeping_the_page(page, ui_server):
     chart = _wait_drawn(pg, "live")
     assert chart.get_attribute("data-points") == "3"
     pg.get_by_label("log y").first.check()  # view state that a refresh must keep
+    asked: list[str] = []
+    pg.on("request", lambda r: "get-history-bucketed" in r.url and asked.append(r.url))
     sd.metrics(rid, "live", [4.0, 5.0], start_step=3)
     pg.wait_for_function("() => document.querySelector('section.chart[data-metric=live]').dataset.points === '5'",
                          timeout=20_000)
+    assert any("min_x=3" in url for url in asked), asked  # only what is new: the points after step 2
+    assert chart.evaluate("e => Array.from(e._uplot.data[0])") == [0, 1, 2, 3, 4]
     assert pg.get_by_label("log y").first.is_checked()
     assert pg.locator("#metrics-table").inner_text().split()[:3] == ["live", "5", "step"]
     sd.call("runs/update", {"run_id": rid, "status": "FINISHED"})
@@ -290,3 +294,17 @@ def test_compare_groups_runs_by_a_param_into_a_mean_line_and_band(page, ui_serve
     assert max(v for v in data[adam + 3] if v is not None) == SPIKE_VALUE  # run-a's spike in the group's band
     last = [v for v in data[adam] if v is not None][-1]
     assert last == pytest.approx((1 / 5000 + 2 / 5000) / 2, rel=0.01)  # mean of run-a's and run-b's last values
+
+
+def test_filter_and_sort_survive_a_reload(page, ui_server):
+    pg = _open(page, ui_server, f"/experiments/{ui_server.ids['exp']}")
+    pg.locator("#runs-table").wait_for()
+    pg.fill("#runs-filter", "params.optimizer = 'adam'")
+    pg.press("#runs-filter", "Enter")
+    pg.wait_for_function("() => document.querySelectorAll('#runs-table a.run-link').length === 2")
+    pg.locator("#runs-table th button.sort", has_text="lr").click()
+    pg.wait_for_function("() => location.hash.includes('orderByKey=params.%60lr%60')")
+    pg.reload()
+    pg.wait_for_function("() => document.querySelectorAll('#runs-table a.run-link').length === 2")
+    assert pg.input_value("#runs-filter") == "params.optimizer = 'adam'"
+    assert pg.locator("#runs-table th[aria-sort=descending]").inner_text().startswith("lr")

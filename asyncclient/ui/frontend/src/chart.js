@@ -83,7 +83,8 @@ export function metricChart(metricKey, runs, opts) {
   const reset = h("button", { type: "button", class: "small", hidden: true, onclick: () => load(null) }, "Reset zoom");
   const el = h("section", { class: "chart", dataset: { metric: metricKey } },
     h("header", {}, h("h3", {}, metricKey), info, reset), plotBox);
-  let plot = null, zoom = null, loading = 0, data = null;
+  let plot = null, zoom = null, loading = 0, data = null, last = null; // last: the drawn results, per run
+  const COLUMNS = ["x_first", "x_last", "min", "max", "mean", "last", "count"];
 
   async function fetchAll(win) {
     const width = Math.max(200, Math.min(2000, Math.round(plotBox.clientWidth || 600)));
@@ -177,7 +178,32 @@ export function metricChart(metricKey, runs, opts) {
     const ticket = ++loading;
     const results = await fetchAll(win);
     if (ticket !== loading) return; // a newer request superseded this one
+    last = results;
     draw(results);
+  }
+
+  // Live refresh: fetch only what was logged after each run's last drawn x, append it, redraw. Once the
+  // appended tails make the series much longer than the chart is wide, rebucket the whole range.
+  async function extend() {
+    const width = Math.max(200, Math.min(2000, Math.round(plotBox.clientWidth || 600)));
+    if (!last || last.some((r) => r.error || r.x_last.length > 3 * width)) return load(null);
+    const ticket = ++loading;
+    const tails = await Promise.all(runs.map((run, i) => {
+      const p = { run_id: run.run_id, metric_key: metricKey, buckets: width, x: opts.x === "step" ? "step" : "time" };
+      if (last[i].x_range) p.min_x = last[i].x_range[1] + 1;
+      return bucketed(p).catch(() => null);
+    }));
+    if (ticket !== loading) return;
+    if (tails.some((t) => t === null)) return load(null);
+    last = last.map((res, i) => {
+      const tail = tails[i];
+      if (!tail.total) return res;
+      const merged = { ...res, total: res.total + tail.total,
+        x_range: res.x_range ? [res.x_range[0], tail.x_range[1]] : tail.x_range };
+      for (const c of COLUMNS) merged[c] = res[c].concat(tail[c]);
+      return merged;
+    });
+    if (tails.some((t) => t.total)) draw(last);
   }
 
   let resizeObs = null;
@@ -188,8 +214,8 @@ export function metricChart(metricKey, runs, opts) {
       resizeObs = new ResizeObserver(() => { if (plot && plotBox.clientWidth && Math.abs(plotBox.clientWidth - plot.width) > 20) plot.setSize({ width: plotBox.clientWidth, height: 260 }); });
       resizeObs.observe(plotBox);
     },
-    // Live refresh: redraw with fresh buckets unless the user is zoomed in (their view is kept).
-    refresh() { if (!zoom && plot) load(null); },
+    // Live refresh: only new points, and never while the user is zoomed in (their view is kept).
+    refresh() { if (!zoom && plot) extend(); },
     redraw() { if (plot) load(zoom); },
     get zoomed() { return !!zoom; },
     get data() { return data; },

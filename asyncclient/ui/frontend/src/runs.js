@@ -54,6 +54,7 @@ export async function runsPage(root, experimentIds, query) {
         page_token: append ? state.token : undefined, run_view_type: "ACTIVE_ONLY",
       });
       state.runs = append ? state.runs.concat(body.runs || []) : body.runs || [];
+      if (!append) keepInUrl();
       state.token = body.next_page_token || null;
       render();
       scheduleLive();
@@ -62,6 +63,18 @@ export async function runsPage(root, experimentIds, query) {
       errorArea.append(errorBox(err));
       setStatus("Search failed", true);
     }
+  }
+
+  // The view's filter and sort go into the URL with MLflow's parameter names: reload and bookmarks keep
+  // them. replaceState, not a hash assignment, so the router does not rebuild the page.
+  function keepInUrl() {
+    const [path, qs] = location.hash.split("?");
+    const q = new URLSearchParams(qs || "");
+    const [key, dir] = state.orderBy.split(/ (?=ASC$|DESC$)/);
+    if (state.filter) q.set("searchFilter", state.filter); else q.delete("searchFilter");
+    q.set("orderByKey", key);
+    q.set("orderByAsc", String(dir === "ASC"));
+    history.replaceState(null, "", `${path}?${q}`);
   }
 
   // Live refresh: while a listed run is RUNNING, re-query the same rows; selection, columns, scroll stay.
