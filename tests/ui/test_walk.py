@@ -308,3 +308,16 @@ def test_filter_and_sort_survive_a_reload(page, ui_server):
     pg.wait_for_function("() => document.querySelectorAll('#runs-table a.run-link').length === 2")
     assert pg.input_value("#runs-filter") == "params.optimizer = 'adam'"
     assert pg.locator("#runs-table th[aria-sort=descending]").inner_text().startswith("lr")
+
+
+def test_compare_draws_parallel_coordinates_of_differing_params(page, ui_server):
+    ids = [ui_server.ids[k] for k in ("a", "b", "child")]
+    pg = _open(page, ui_server, f"/compare-runs?runs={json.dumps(ids)}")
+    holder = pg.locator("#parallel")
+    holder.scroll_into_view_if_needed()
+    pg.select_option("#parallel-metric", "loss")
+    assert holder.get_attribute("data-lines") == "3"
+    labels = holder.locator("svg > text").all_text_contents()
+    assert "lr" in labels and "loss" in labels and "optimizer" in labels  # optimizer: adam vs none differs
+    assert holder.locator("polyline title").all_text_contents() == ["run-a", "run-b", "child-run"]
+    screenshot(pg, "compare-sweep")

@@ -2,6 +2,7 @@
 import * as api from "./api.js";
 import { chartControls, chartGrid, defaultChartOpts, PALETTE } from "./chart.js";
 import { clear, errorBox, fmtDuration, fmtNum, fmtTime, h } from "./dom.js";
+import { parallelPlot } from "./parallel.js";
 import { scatterPlot } from "./scatter.js";
 
 export async function comparePage(root, runIds, onlyMetric) {
@@ -29,6 +30,7 @@ export async function comparePage(root, runIds, onlyMetric) {
     row("Duration", runs.map((r) => fmtDuration(r.info.start_time, r.info.end_time))),
     section("Parameters", "params"), section("Metrics (latest)", "metrics", fmtNum)));
 
+  const sweep = runs.map((r, i) => ({ name: api.runName(r), params: data[i].params, metrics: data[i].metrics }));
   const opts = defaultChartOpts();
   const keys = onlyMetric ? [onlyMetric] : union("metrics");
   const chartRuns = runs.map((r) => ({ run_id: r.info.run_id, name: api.runName(r), start_time: r.info.start_time }));
@@ -44,6 +46,6 @@ export async function comparePage(root, runIds, onlyMetric) {
   union("tags").filter((k) => !k.startsWith("mlflow.")).map((k) => h("option", { value: `tags\n${k}` }, `tag: ${k}`)));
   clear(root).append(h("h1", {}, `Comparing ${runs.length} runs`), h("div", { class: "table-wrap" }, table),
     h("h2", {}, "Metrics"), chartControls(opts, () => grid.redraw()), h("label", {}, "Group runs by ", groupSel), grid.el,
-    scatterPlot(runs.map((r, i) => ({ name: api.runName(r), params: data[i].params, metrics: data[i].metrics }))));
+    scatterPlot(sweep), parallelPlot(sweep));
   return () => grid.destroy();
 }
