@@ -321,3 +321,14 @@ def test_compare_draws_parallel_coordinates_of_differing_params(page, ui_server)
     assert "lr" in labels and "loss" in labels and "optimizer" in labels  # optimizer: adam vs none differs
     assert holder.locator("polyline title").all_text_contents() == ["run-a", "run-b", "child-run"]
     screenshot(pg, "compare-sweep")
+
+
+def test_another_metric_as_the_x_axis(page, ui_server):
+    pg = _open(page, ui_server, f"/experiments/{ui_server.ids['exp']}/runs/{ui_server.ids['a']}")
+    chart = _wait_drawn(pg, "loss")
+    pg.get_by_label("x axis").select_option("metric:accuracy")
+    pg.wait_for_function("() => document.querySelector('section.chart[data-metric=loss]')._uplot.series[0].label === 'accuracy'")
+    xs = chart.evaluate("e => Array.from(e._uplot.data[0])")
+    # Each loss bucket sits at the accuracy logged at its step (accuracy = step / 100 for steps 0-99).
+    assert xs == sorted(xs) and xs[-1] == 0.99 and 0.0 <= xs[0] < 0.2
+    assert all(round(x * 100) == x * 100 or abs(round(x * 100) - x * 100) < 1e-9 for x in xs)

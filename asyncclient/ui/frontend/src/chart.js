@@ -29,8 +29,22 @@ function alpha(hex, a) {
 // x values of one run's buckets in the chosen axis: steps, seconds since the run started, or unix seconds.
 function xs(res, mode, run) {
   if (mode === "step") return res.x_last;
+  if (mode.startsWith("metric:")) return metricXs(res);
   if (mode === "relative") return res.x_last.map((t) => (t - Number(run.start_time || res.x_range[0])) / 1000);
   return res.x_last.map((t) => t / 1000);
+}
+
+// x = another metric: each bucket's x is that metric's value at the bucket's last step (or the closest
+// step before it), from the same run's bucketed history of that metric.
+function metricXs(res) {
+  const other = res.xmetric;
+  if (!other || !other.x_last.length) return res.x_last.map(() => null);
+  const steps = other.x_last, vals = other.last;
+  return res.x_last.map((step) => {
+    let lo = 0, hi = steps.length - 1, at = -1;
+    while (lo <= hi) { const mid = (lo + hi) >> 1; if (steps[mid] <= step) { at = mid; lo = mid + 1; } else hi = mid - 1; }
+    return at < 0 ? null : vals[at];
+  });
 }
 
 // The request window for a zoomed x range, back in the endpoint's units (steps or ms).
@@ -89,9 +103,15 @@ export function metricChart(metricKey, runs, opts) {
   async function fetchAll(win) {
     const width = Math.max(200, Math.min(2000, Math.round(plotBox.clientWidth || 600)));
     return Promise.all(runs.map((run) => {
-      const p = { run_id: run.run_id, metric_key: metricKey, buckets: width, x: opts.x === "step" ? "step" : "time" };
+      const p = { run_id: run.run_id, metric_key: metricKey, buckets: width, x: opts.x === "relative" || opts.x === "wall" ? "time" : "step" };
       if (win) [p.min_x, p.max_x] = windowFor(opts.x, run, win[0], win[1]);
-      return bucketed(p).catch((e) => ({ error: e.message, x_last: [], x_first: [], min: [], max: [], last: [], count: [], total: 0 }));
+      const failed = (e) => ({ error: e.message, x_last: [], x_first: [], min: [], max: [], last: [], mean: [], count: [], total: 0 });
+      if (opts.x.startsWith("metric:")) {
+        // Both metrics bucketed over steps with the same bucket count, paired by step in metricXs.
+        const other = { ...p, metric_key: opts.x.slice(7) };
+        return Promise.all([bucketed(p), bucketed(other)]).then(([res, xm]) => ({ ...res, xmetric: xm })).catch(failed);
+      }
+      return bucketed(p).catch(failed);
     }));
   }
 
@@ -105,7 +125,12 @@ export function metricChart(metricKey, runs, opts) {
     // uPlot wants one shared x array: join the lines' tables (nulls where a line has no bucket).
     const tables = lines.map((l) => {
       const pos = (ys) => (opts.logY ? ys.map((v) => (v > 0 ? v : null)) : ys);
-      const table = [l.x, pos(l.y), pos(ema(l.y, opts.smoothing)), pos(l.min), pos(l.max)];
+      let table = [l.x, pos(l.y), pos(ema(l.y, opts.smoothing)), pos(l.min), pos(l.max)];
+      if (opts.x.startsWith("metric:")) {
+        // uPlot wants x ascending: points ordered by the other metric's value.
+        const order = l.x.map((_, j) => j).filter((j) => l.x[j] !== null).sort((a, b) => l.x[a] - l.x[b]);
+        table = table.map((col) => order.map((j) => col[j]));
+      }
       // A log x axis has no place for step 0 (or below): those buckets are left out.
       if (opts.logX && opts.x === "step") {
         const keep = l.x.map((v) => v > 0);
@@ -114,7 +139,7 @@ export function metricChart(metricKey, runs, opts) {
       return table;
     });
     const joined = tables.length ? uPlot.join(tables) : [[]];
-    const series = [{ label: opts.x === "step" ? "step" : opts.x === "relative" ? "seconds" : "time" }];
+    const series = [{ label: opts.x === "step" ? "step" : opts.x === "relative" ? "seconds" : opts.x === "wall" ? "time" : opts.x.slice(7) }];
     const bands = [];
     lines.forEach((line, i) => {
       const c = PALETTE[i % PALETTE.length];
@@ -154,7 +179,9 @@ export function metricChart(metricKey, runs, opts) {
           if (u.select.width < 3) return;
           const min = u.posToVal(u.select.left, "x"), max = u.posToVal(u.select.left + u.select.width, "x");
           u.setSelect({ left: 0, width: 0 }, false);
-          load([min, max]);
+          // Against another metric there is no step window to ask for: zoom the drawn buckets.
+          if (opts.x.startsWith("metric:")) u.setScale("x", { min, max });
+          else load([min, max]);
         }],
         draw: [() => { el.dataset.drawn = String(Number(el.dataset.drawn || 0) + 1); }],
       },
@@ -186,10 +213,10 @@ export function metricChart(metricKey, runs, opts) {
   // appended tails make the series much longer than the chart is wide, rebucket the whole range.
   async function extend() {
     const width = Math.max(200, Math.min(2000, Math.round(plotBox.clientWidth || 600)));
-    if (!last || last.some((r) => r.error || r.x_last.length > 3 * width)) return load(null);
+    if (!last || opts.x.startsWith("metric:") || last.some((r) => r.error || r.x_last.length > 3 * width)) return load(null);
     const ticket = ++loading;
     const tails = await Promise.all(runs.map((run, i) => {
-      const p = { run_id: run.run_id, metric_key: metricKey, buckets: width, x: opts.x === "step" ? "step" : "time" };
+      const p = { run_id: run.run_id, metric_key: metricKey, buckets: width, x: opts.x === "relative" || opts.x === "wall" ? "time" : "step" };
       if (last[i].x_range) p.min_x = last[i].x_range[1] + 1;
       return bucketed(p).catch(() => null);
     }));
@@ -250,10 +277,10 @@ export function chartGrid(metricKeys, runs, opts) {
 }
 
 /** The view settings bar: x axis, log scales, smoothing; calls onChange() after each edit. */
-export function chartControls(opts, onChange) {
+export function chartControls(opts, onChange, metricKeys = []) {
   const sel = h("select", { "aria-label": "x axis", onchange: (e) => { opts.x = e.target.value; onChange(); } },
     h("option", { value: "step" }, "Step"), h("option", { value: "relative" }, "Relative time"),
-    h("option", { value: "wall" }, "Wall time"));
+    h("option", { value: "wall" }, "Wall time"), metricKeys.map((k) => h("option", { value: `metric:${k}` }, `Metric: ${k}`)));
   sel.value = opts.x;
   const check = (label, key) => h("label", {}, h("input", {
     type: "checkbox", checked: opts[key], onchange: (e) => { opts[key] = e.target.checked; onChange(); },

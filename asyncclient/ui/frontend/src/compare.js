@@ -45,7 +45,7 @@ export async function comparePage(root, runIds, onlyMetric) {
   union("params").map((k) => h("option", { value: `params\n${k}` }, `param: ${k}`)),
   union("tags").filter((k) => !k.startsWith("mlflow.")).map((k) => h("option", { value: `tags\n${k}` }, `tag: ${k}`)));
   clear(root).append(h("h1", {}, `Comparing ${runs.length} runs`), h("div", { class: "table-wrap" }, table),
-    h("h2", {}, "Metrics"), chartControls(opts, () => grid.redraw()), h("label", {}, "Group runs by ", groupSel), grid.el,
+    h("h2", {}, "Metrics"), chartControls(opts, () => grid.redraw(), union("metrics")), h("label", {}, "Group runs by ", groupSel), grid.el,
     scatterPlot(sweep), parallelPlot(sweep));
   return () => grid.destroy();
 }

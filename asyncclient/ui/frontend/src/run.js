@@ -97,7 +97,7 @@ export async function runPage(root, runId) {
       notesSection(run, d),
       h("section", {}, h("h2", {}, "Parameters"), kvTable("params-table", d.params)),
       h("section", {}, h("h2", {}, "Metrics"), metricsTable),
-      h("section", {}, h("h2", {}, "Charts"), chartControls(opts, () => grid.redraw()), grid.el),
+      h("section", {}, h("h2", {}, "Charts"), chartControls(opts, () => grid.redraw(), metricKeys), grid.el),
       h("section", {}, h("h2", {}, "Tags"), kvTable("tags-table", tags)),
       h("section", {}, h("h2", {}, "Datasets"), datasetsSection(run)),
       h("section", {}, h("h2", {}, "Artifacts"), artifacts),
