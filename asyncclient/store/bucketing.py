@@ -4,11 +4,13 @@ No MLflow equivalent: MLflow's UI samples every n-th step and loses spikes. Here
 at most ``buckets`` slices and the database aggregates each, returning at most ``buckets`` rows; a
 one-step spike survives as its bucket's max. When the range is no wider than ``buckets`` each bucket is
 a single x value: raw detail. Two ways, the same answer:
-- ``GROUP BY`` over equal x slices (PostgreSQL: a hash aggregate; any history, any order);
-- SQLite: its GROUP BY sorts every point (~0.5 s per million), so the history is instead cut into equal
-  *time* slices, each aggregated by one primary-key range scan (no sort: ~3x faster). That is exact for
+- the history cut into equal *time* slices, each aggregated by one primary-key range scan (the key
+  starts with the timestamp) plus one seek for its latest point: no sort, no hash table. Exact for
   x=time; for x=step it is used when the slices' step ranges come out in order (steps grow with time, the
-  usual case), each slice then being a contiguous step range; otherwise it falls back to GROUP BY.
+  usual case), each slice then being a contiguous step range. PostgreSQL runs it as LATERAL joins,
+  SQLite as correlated subqueries. Per million points: ~0.26 s on SQLite, ~0.26 s on PostgreSQL;
+- otherwise (steps logged out of time order, long pauses) ``GROUP BY`` over equal step slices, which
+  sorts or hashes every point (~0.6 s on SQLite, ~0.9 s on PostgreSQL, this 2-core machine).
 """
 
 from __future__ import annotations
@@ -70,10 +72,9 @@ def read_bucketed(conn: Connection, run_id: str, metric_key: str, buckets: int, 
         where.append(xcol >= lo)
     if hi is not None:
         where.append(xcol <= hi)
-    if conn.dialect.name == "sqlite":
-        sliced = _time_sliced(conn, where, xcol, x, buckets)
-        if sliced is not None:
-            return sliced
+    sliced = _time_sliced(conn, where, xcol, x, buckets)
+    if sliced is not None:
+        return sliced
     lo_x, hi_x = _estimate_range(conn, where, xcol)
     if lo_x is None:
         return BucketedHistory(x=x)
@@ -152,48 +153,27 @@ def _num(text: str) -> float | None:
 
 
 def _time_sliced(conn: Connection, where: list, xcol, x: str, buckets: int) -> BucketedHistory | None:
-    """SQLite: ``buckets`` equal timestamp slices, each aggregated by a correlated primary-key range scan.
+    """``buckets`` equal timestamp slices, each aggregated by a primary-key range scan, plus a seek for
+    the slice's latest point (its value is the slice's last value when its x is the slice's x_last).
 
-    SQLite has no LATERAL join, so each slice's aggregates come back packed in one text value (floats with
-    17 significant digits, which round-trip a double exactly). None when x=step and the slices' step
-    ranges overlap (steps not logged in time order) or when time gaps leave most slices empty: the caller
-    then uses GROUP BY.
+    None when x=step and the slices' step ranges overlap (steps not logged in time order) or when time gaps
+    leave most slices empty: the caller then uses GROUP BY.
     """
-    m = t.metrics
-    ts = m.c.timestamp
+    ts = t.metrics.c.timestamp
     t_lo, t_hi = _estimate_range(conn, where, ts)
     if t_lo is None:
         return BucketedHistory(x=x)
     width = -(-(t_hi - t_lo + 1) // buckets)
     slices = -(-(t_hi - t_lo + 1) // width)
-    b = sa.select(sa.literal(0, sa.Integer).label("i")).cte("slices", recursive=True)
-    b = b.union_all(sa.select(b.c.i + 1).where(b.c.i < slices - 1))
-    start = t_lo + b.c.i * width
-    finite = sa.case((m.c.is_nan, None), else_=m.c.value)
-
-    def text(value):
-        return sa.case((value.is_(None), ""), else_=sa.func.printf("%!.17g", value))
-
-    packed = (sa.select(sa.func.printf("%d,%d,%d,%s,%s,%s,%d", sa.func.count(), sa.func.min(xcol),
-                                       sa.func.max(xcol), text(sa.func.min(finite)), text(sa.func.max(finite)),
-                                       text(sa.func.sum(finite)), sa.func.count(finite)))
-              .where(*where, ts >= start, ts < start + width).scalar_subquery())
-    # The slice's latest point (a primary-key seek): its value is the slice's last when its x is x_last.
-    latest = (sa.select(sa.func.printf("%d,%s", xcol, text(finite)))
-              .where(*where, ts >= start, ts < start + width)
-              .order_by(ts.desc(), m.c.step.desc()).limit(1).scalar_subquery())
+    read = _slices_sqlite if conn.dialect.name == "sqlite" else _slices_lateral
     rows, last = [], []
-    for cell, latest_cell in conn.execute(sa.select(packed, latest).select_from(b).order_by(b.c.i)):
-        n, x_first, x_last, vmin, vmax, vsum, finite_n = cell.split(",")
-        if n == "0":
+    for n, x_first, x_last, vmin, vmax, vmean, latest_x, latest_value in read(conn, where, xcol, t_lo, width, slices):
+        if not n:
             continue
-        if x == "step" and rows and int(x_first) < rows[-1][1]:
+        if x == "step" and rows and x_first < rows[-1][1]:
             return None
-        total = _num(vsum)
-        rows.append((int(x_first), int(x_last), _num(vmin), _num(vmax),
-                     None if total is None else total / int(finite_n), int(n)))
-        latest_x, latest_value = latest_cell.split(",")
-        last.append(_num(latest_value) if latest_x == x_last else _UNKNOWN)
+        rows.append((x_first, x_last, vmin, vmax, vmean, n))
+        last.append(latest_value if latest_x == x_last else _UNKNOWN)
     if x == "step" and len(rows) < min(buckets, sum(r[5] for r in rows)) // 2:
         # Time gaps (a pause, a resumed run) left most slices empty: step buckets would be too coarse.
         return None
@@ -203,3 +183,58 @@ def _time_sliced(conn: Connection, where: list, xcol, x: str, buckets: int) -> B
     elif out.x_range:  # the nominal step width of a slice
         out.bucket_width = -(-(out.x_range[1] - out.x_range[0] + 1) // buckets)
     return out
+
+
+def _slice_parts(where: list, xcol, start, width: int):
+    m = t.metrics
+    finite = sa.case((m.c.is_nan, None), else_=m.c.value)
+    in_slice = [*where, m.c.timestamp >= start, m.c.timestamp < start + width]
+    latest_order = (m.c.timestamp.desc(), m.c.step.desc())
+    return finite, in_slice, latest_order
+
+
+def _slices_lateral(conn: Connection, where: list, xcol, t_lo: int, width: int, slices: int):
+    """PostgreSQL: generate_series of slice numbers, LATERAL aggregates and a LATERAL latest-point seek."""
+    series = sa.func.generate_series(0, slices - 1).table_valued("i").render_derived(name="slice")
+    start = t_lo + series.c.i * width
+    finite, in_slice, latest_order = _slice_parts(where, xcol, start, width)
+    agg = sa.select(sa.func.count().label("n"), sa.func.min(xcol).label("x_first"),
+                    sa.func.max(xcol).label("x_last"), sa.func.min(finite).label("vmin"),
+                    sa.func.max(finite).label("vmax"), sa.func.avg(finite).label("vmean")
+                    ).where(*in_slice).lateral("agg")
+    latest = (sa.select(xcol.label("lx"), finite.label("lv")).where(*in_slice).order_by(*latest_order)
+              .limit(1).lateral("latest"))
+    stmt = (sa.select(agg.c.n, agg.c.x_first, agg.c.x_last, agg.c.vmin, agg.c.vmax, agg.c.vmean, latest.c.lx,
+                      latest.c.lv)
+            .select_from(series.join(agg, sa.true()).outerjoin(latest, sa.true())).order_by(series.c.i))
+    for r in conn.execute(stmt):
+        yield (int(r.n), r.x_first and int(r.x_first), r.x_last and int(r.x_last), r.vmin, r.vmax,
+               None if r.vmean is None else float(r.vmean), r.lx and int(r.lx), r.lv)
+
+
+def _slices_sqlite(conn: Connection, where: list, xcol, t_lo: int, width: int, slices: int):
+    """SQLite: a recursive CTE of slice numbers and correlated scalar subqueries. SQLite has no LATERAL,
+    so each slice's aggregates come back packed in one text value (floats with 17 significant digits,
+    which round-trip a double exactly)."""
+    b = sa.select(sa.literal(0, sa.Integer).label("i")).cte("slices", recursive=True)
+    b = b.union_all(sa.select(b.c.i + 1).where(b.c.i < slices - 1))
+    finite, in_slice, latest_order = _slice_parts(where, xcol, t_lo + b.c.i * width, width)
+
+    def text(value):
+        return sa.case((value.is_(None), ""), else_=sa.func.printf("%!.17g", value))
+
+    packed = (sa.select(sa.func.printf("%d,%d,%d,%s,%s,%s,%d", sa.func.count(), sa.func.min(xcol),
+                                       sa.func.max(xcol), text(sa.func.min(finite)), text(sa.func.max(finite)),
+                                       text(sa.func.sum(finite)), sa.func.count(finite)))
+              .where(*in_slice).scalar_subquery())
+    latest = (sa.select(sa.func.printf("%d,%s", xcol, text(finite))).where(*in_slice).order_by(*latest_order)
+              .limit(1).scalar_subquery())
+    for cell, latest_cell in conn.execute(sa.select(packed, latest).select_from(b).order_by(b.c.i)):
+        n, x_first, x_last, vmin, vmax, vsum, finite_n = cell.split(",")
+        if n == "0":
+            yield 0, None, None, None, None, None, None, None
+            continue
+        total = _num(vsum)
+        latest_x, latest_value = latest_cell.split(",")
+        yield (int(n), int(x_first), int(x_last), _num(vmin), _num(vmax),
+               None if total is None else total / int(finite_n), int(latest_x), _num(latest_value))

@@ -118,15 +118,15 @@ def test_a_pause_in_logging_does_not_coarsen_step_buckets(store, run_id):
 
 
 @pytest.mark.parametrize("x", ["step", "time"])
-def test_sqlite_time_slices_agree_with_group_by(sqlite_store, x):
+def test_time_slices_agree_with_group_by(store, x):
     from asyncclient.store import bucketing
     from asyncclient.store import schema as t
 
-    run_id = sqlite_store.create_run("0", "u", 1, [], None).info.run_id
-    _log(sqlite_store, run_id, [(s, math.sin(s / 50) + (5.0 if s == 777 else 0.0), 1000 + 3 * s) for s in range(3000)])
+    run_id = store.create_run("0", "u", 1, [], None).info.run_id
+    _log(store, run_id, [(s, math.sin(s / 50) + (5.0 if s == 777 else 0.0), 1000 + 3 * s) for s in range(3000)])
     m = t.metrics
     xcol = m.c.step if x == "step" else m.c.timestamp
-    with sqlite_store.engine.connect() as conn:
+    with store.engine.connect() as conn:
         where = [m.c.run_key == bucketing._ingest.run_key_of(run_id),
                  m.c.key_id == bucketing.metric_key_id("loss")]
         sliced = bucketing._time_sliced(conn, where, xcol, x, 100)
