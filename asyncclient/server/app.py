@@ -17,12 +17,14 @@ from asyncclient.exceptions import MlflowException
 from asyncclient.server import (
     artifacts,
     batch,
+    bucketed,
     experiments,
     logged_models,
     metrics,
     misc,
     registry,
     runs,
+    ui,
     ui_endpoints,
 )
 from asyncclient.server.config import ServerConfig
@@ -37,6 +39,8 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 TRACKING_PREFIXES = ("/api/2.0/mlflow", "/ajax-api/2.0/mlflow")
 ARTIFACT_PREFIXES = ("/api/2.0/mlflow-artifacts", "/ajax-api/2.0/mlflow-artifacts")
+# Endpoints of our own (the UI's bucketed history), beside MLflow's.
+ASYNCCLIENT_PREFIXES = ("/api/2.0/asyncclient", "/ajax-api/2.0/asyncclient")
 TRACKING_ROUTE_TABLES = (
     experiments.routes, runs.routes, batch.routes, metrics.routes, artifacts.tracking_routes, logged_models.routes,
     registry.routes,
@@ -113,6 +117,11 @@ def create_app(config: ServerConfig | None = None, store: TrackingStore | None =
     _mount(app, ui_endpoints.root_routes, (sp,), tracking_off)
     _mount(app, graphql_routes.routes, (sp,), tracking_off)
     _mount(app, misc.routes, (sp,))
+    _mount(app, bucketed.routes, tuple(sp + p for p in ASYNCCLIENT_PREFIXES), tracking_off)
+    if not config.artifacts_only:
+        _mount(app, ui.routes, (sp,))
+        if sp:
+            app.router.add_get(sp, ui.redirect_to_slash(sp))
 
     async def lifecycle(app: web.Application):
         executor = ThreadPoolExecutor(max_workers=config.store_threads, thread_name_prefix="asyncclient-store")

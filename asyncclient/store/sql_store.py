@@ -42,7 +42,7 @@ from asyncclient.exceptions import (
     RESOURCE_DOES_NOT_EXIST,
     MlflowException,
 )
-from asyncclient.store import _checks, _ingest, _load
+from asyncclient.store import _checks, _ingest, _load, bucketing
 from asyncclient.store import schema as t
 from asyncclient.store.base import TrackingStore
 from asyncclient.store.engine import make_engine, with_retry, writer
@@ -549,6 +549,18 @@ class SqlStore(LoggedModelStoreMixin, ModelRegistryStoreMixin, TrackingStore):
                 out += [MetricWithRunId(metric_key, _load.metric_value(r.value, r.is_nan), r.timestamp, r.step,
                                         run_id) for r in sample_history(rows, max_results)]
             return out
+        return self._read(read)
+
+    def get_metric_history_bucketed(self, run_id: str, metric_key: str, buckets: int, x: str = "step",
+                                    min_x: int | None = None,
+                                    max_x: int | None = None) -> bucketing.BucketedHistory:
+        """One metric's history cut into at most ``buckets`` x slices aggregated in SQL (no MLflow
+        equivalent; see ``store/bucketing.py``). RESOURCE_DOES_NOT_EXIST for an unknown run."""
+        bucketing.check_request(buckets, x, min_x, max_x)
+
+        def read(conn: Connection) -> bucketing.BucketedHistory:
+            self._run_row(conn, run_id)
+            return bucketing.read_bucketed(conn, run_id, metric_key, buckets, x, min_x, max_x)
         return self._read(read)
 
     # ---- search ----
