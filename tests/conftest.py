@@ -21,6 +21,17 @@ os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (REPO_ROOT, os.environ.get
 os.environ.setdefault("ASYNCCLIENT_SPOOL_DIR", tempfile.mkdtemp(prefix="asyncclient-spool-"))
 
 
+@pytest.fixture(autouse=True)
+def _mlflow_environment_restored():
+    """MLflow's own set_experiment / set_tracking_uri write MLFLOW_* variables into os.environ; a test's
+    must not reach the next test's subprocesses (a later script then looked for "experiment 1")."""
+    saved = {k: v for k, v in os.environ.items() if k.startswith("MLFLOW_")}
+    yield
+    for key in [k for k in os.environ if k.startswith("MLFLOW_") and k not in saved]:
+        del os.environ[key]
+    os.environ.update(saved)
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
