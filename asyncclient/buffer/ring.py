@@ -68,7 +68,7 @@ OP_END_RUN = 5  # (OP_END_RUN, run_id, status, end_time): delivered after everyt
 OP_METRIC_BLOCK = 100  # read() only: a run of metric records as columns
 
 _BLOCK_RECORDS = 512
-WAKE_EVERY_BYTES = 1000 * METRIC_RECORD_SIZE  # about one full log-batch of metric points
+WAKE_EVERY_BYTES = 20_000 * METRIC_RECORD_SIZE  # a full embedded batch: fewer, larger drains (the timer does the rest)
 
 
 @functools.lru_cache(maxsize=_BLOCK_RECORDS + 1)
