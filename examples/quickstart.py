@@ -29,4 +29,4 @@ print(f"  metrics: {best_run.data.metrics}")
 print(f"logged to {mlflow.get_tracking_uri()}")
 print("see them again: python -c \"import asyncclient; print(asyncclient.MlflowClient().search_runs('"
       + experiment_id + "'))\"")
-print("or serve them to MLflow's clients and REST tools: asyncclient ui  (http://127.0.0.1:5000)")
+print("or browse them: asyncclient ui, then open http://127.0.0.1:5000 (MLflow's clients work against it too)")
