@@ -209,12 +209,14 @@ def test_a_running_run_refreshes_itself_keeping_the_page(page, ui_server):
     run = sd.run(ui_server.ids["exp"], "live-run", finished=False)
     rid = run["info"]["run_id"]
     sd.metrics(rid, "live", [1.0, 2.0, 3.0])
+    # Listen from the start: a refresh already in flight when the new points are written also
+    # brings them, so a listener added after the first draw could miss the request that did.
+    asked: list[str] = []
+    page.page.on("request", lambda r: "get-history-bucketed" in r.url and asked.append(r.url))
     pg = _open(page, ui_server, f"/experiments/{ui_server.ids['exp']}/runs/{rid}")
     chart = _wait_drawn(pg, "live")
     assert chart.get_attribute("data-points") == "3"
     pg.get_by_label("log y").first.check()  # view state that a refresh must keep
-    asked: list[str] = []
-    pg.on("request", lambda r: "get-history-bucketed" in r.url and asked.append(r.url))
     sd.metrics(rid, "live", [4.0, 5.0], start_step=3)
     pg.wait_for_function("() => document.querySelector('section.chart[data-metric=live]').dataset.points === '5'",
                          timeout=20_000)
