@@ -51,7 +51,15 @@ class Watched:
 
 
 def screenshot(page, name: str) -> None:
-    """docs/ui/<name>.png: the visible viewport only, to keep the files small."""
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"))
+    """<name>.png of the visible viewport (small files). A test run must not rewrite committed files, so
+    the pictures go to a temporary folder unless ASYNCCLIENT_UI_SCREENSHOTS=1 asks to refresh docs/ui/."""
+    folder = SCREENSHOTS if os.environ.get("ASYNCCLIENT_UI_SCREENSHOTS") == "1" else _scratch()
+    folder.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(folder / f"{name}.png"))
+
+
+def _scratch() -> Path:
+    import tempfile
+
+    return Path(tempfile.gettempdir()) / f"asyncclient-ui-screenshots-{os.getuid()}"
 

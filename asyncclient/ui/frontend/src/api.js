@@ -25,9 +25,13 @@ function query(params) {
 }
 
 export const get = (path, params = {}) => call(`${MLFLOW}${path}?${query(params)}`);
-export const post = (path, body = {}) => call(`${MLFLOW}${path}`, {
-  method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body),
+const send = (method) => (path, body = {}) => call(`${MLFLOW}${path}`, {
+  method, headers: { "Content-Type": "application/json" }, body: JSON.stringify(body),
 });
+export const post = send("POST");
+export const patch = send("PATCH");
+// MLflow's DELETE routes read their arguments from the query string.
+export const del = (path, params = {}) => call(`${MLFLOW}${path}?${query(params)}`, { method: "DELETE" });
 
 export const searchExperiments = (viewType = "ALL") =>
   post("experiments/search", { max_results: 1000, view_type: viewType }).then((b) => b.experiments || []);
@@ -38,6 +42,27 @@ export const setTag = (run_id, key, value) => post("runs/set-tag", { run_id, key
 export const listArtifacts = (run_id, path) =>
   get("artifacts/list", { run_id, path: path || undefined }).then((b) => b.files || []);
 export const artifactUrl = (run_id, path) => `get-artifact?${query({ run_id, path })}`;
+// Where a file browser lists and fetches: a run's artifacts, or a logged model's.
+export const runArtifacts = (run_id) => ({
+  list: (path) => listArtifacts(run_id, path),
+  url: (path) => artifactUrl(run_id, path),
+});
+export const loggedModelArtifacts = (model_id) => ({
+  list: (path) => get(`logged-models/${encodeURIComponent(model_id)}/artifacts/directories`,
+    { artifact_directory_path: path || undefined }).then((b) => b.files || []),
+  url: (path) => `${MLFLOW}logged-models/${encodeURIComponent(model_id)}/artifacts/files?${query({ artifact_file_path: path })}`,
+});
+export async function searchLoggedModels(body) {
+  const models = [];
+  let token;
+  do {
+    const b = await post("logged-models/search", { ...body, max_results: 100, page_token: token });
+    models.push(...(b.models || []));
+    token = b.next_page_token;
+  } while (token && models.length < 5000);
+  return models;
+}
+export const getLoggedModel = (model_id) => get(`logged-models/${encodeURIComponent(model_id)}`).then((b) => b.model);
 export const fullHistory = (run_id, metric_key) =>
   get("metrics/get-history", { run_id, metric_key }).then((b) => b.metrics || []);
 

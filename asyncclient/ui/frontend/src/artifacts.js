@@ -7,7 +7,9 @@ const TEXT = /\.(txt|log|md|py|yaml|yml|csv|tsv|ini|cfg|toml|sh|json|jsonl|html|
 const IMAGE = /\.(png|jpe?g|gif|webp|bmp|svg)$/i;
 const MAX_PREVIEW = 2 * 1024 * 1024;
 
-export function renderArtifacts(container, runId) {
+// `source` is a run id, or {list(path), url(path)} for other artifact roots (a logged model's).
+export function renderArtifacts(container, source) {
+  const src = typeof source === "string" ? api.runArtifacts(source) : source;
   const tree = h("ul", { class: "tree", id: "artifact-tree" });
   const preview = h("div", { class: "preview", id: "artifact-preview" }, h("p", { class: "muted" }, "Select a file to preview it."));
   clear(container).append(h("div", { class: "artifacts" }, tree, preview));
@@ -15,7 +17,7 @@ export function renderArtifacts(container, runId) {
 
   async function fill(ul, path) {
     let files;
-    try { files = await api.listArtifacts(runId, path); } catch (err) { ul.append(h("li", {}, errorBox(err))); return; }
+    try { files = await src.list(path); } catch (err) { ul.append(h("li", {}, errorBox(err))); return; }
     if (!files.length && !path) ul.append(h("li", { class: "muted" }, "No artifacts"));
     for (const f of files) {
       const name = f.path.split("/").pop();
@@ -32,13 +34,13 @@ export function renderArtifacts(container, runId) {
         ul.append(h("li", {},
           h("button", { type: "button", class: "file", onclick: () => show(f) }, name),
           " ", h("span", { class: "muted" }, fmtBytes(f.file_size)), " ",
-          h("a", { href: api.artifactUrl(runId, f.path), download: name, class: "download", "aria-label": `download ${name}` }, "⤓")));
+          h("a", { href: src.url(f.path), download: name, class: "download", "aria-label": `download ${name}` }, "⤓")));
       }
     }
   }
 
   async function show(f) {
-    const url = api.artifactUrl(runId, f.path);
+    const url = src.url(f.path);
     if (objectUrl) { URL.revokeObjectURL(objectUrl); objectUrl = null; }
     const head = h("div", { class: "preview-head" }, h("strong", {}, f.path), " ",
       h("a", { href: url, download: f.path.split("/").pop(), id: "artifact-download" }, "Download"));

@@ -5,9 +5,12 @@
 //   #/experiments/<id>/runs/<run_id>[/...]      a run
 //   #/compare-runs?runs=[...]&experiments=[...] runs side by side
 //   #/metric/<key>?runs=[...]                   one metric of several runs
+//   #/models[/<name>[/versions/<v>]]            the Model Registry
+//   #/experiments/<id>/models[/<model_id>]      an experiment's logged models
 import { comparePage } from "./compare.js";
 import { clear, errorBox, h, setStatus } from "./dom.js";
 import { experimentsPage } from "./experiments.js";
+import { loggedModelPage, loggedModelsPage, modelVersionPage, registeredModelPage, registeredModelsPage } from "./models.js";
 import { runPage } from "./run.js";
 import { runsPage } from "./runs.js";
 
@@ -38,6 +41,24 @@ async function route() {
     } else if (seg[0] === "experiments" && seg.length >= 4 && seg[2] === "runs") {
       crumbs([["Experiments", "#/"], [`Experiment ${seg[1]}`, `#/experiments/${encodeURIComponent(seg[1])}`], ["Run"]]);
       cleanup = await runPage(root, seg[3]);
+    } else if (seg[0] === "experiments" && seg.length >= 3 && seg[2] === "models") {
+      const expCrumb = [`Experiment ${seg[1]}`, `#/experiments/${encodeURIComponent(seg[1])}`];
+      if (seg[3]) {
+        crumbs([["Experiments", "#/"], expCrumb, ["Logged models", `#/experiments/${encodeURIComponent(seg[1])}/models`], ["Model"]]);
+        cleanup = await loggedModelPage(root, seg[1], seg[3]);
+      } else {
+        crumbs([["Experiments", "#/"], expCrumb, ["Logged models"]]);
+        cleanup = await loggedModelsPage(root, seg[1]);
+      }
+    } else if (seg[0] === "models" && seg.length >= 4 && seg[2] === "versions") {
+      crumbs([["Models", "#/models"], [seg[1], `#/models/${encodeURIComponent(seg[1])}`], [`Version ${seg[3]}`]]);
+      cleanup = await modelVersionPage(root, seg[1], seg[3]);
+    } else if (seg[0] === "models" && seg[1]) {
+      crumbs([["Models", "#/models"], [seg[1]]]);
+      cleanup = await registeredModelPage(root, seg[1]);
+    } else if (seg[0] === "models") {
+      crumbs([["Models"]]);
+      cleanup = await registeredModelsPage(root, q);
     } else if (seg[0] === "experiments" && seg.length >= 2) {
       crumbs([["Experiments", "#/"], [`Experiment ${seg[1]}`]]);
       cleanup = await runsPage(root, [seg[1]], q);

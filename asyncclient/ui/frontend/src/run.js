@@ -5,6 +5,7 @@ import { renderArtifacts } from "./artifacts.js";
 import { chartControls, chartGrid, defaultChartOpts } from "./chart.js";
 import { clear, csv, downloadBlob, errorBox, fmtDuration, fmtNum, fmtTime, h, setStatus } from "./dom.js";
 import { renderMarkdown } from "./markdown.js";
+import { runModelsSection } from "./models.js";
 
 const NOTE = "mlflow.note.content";
 
@@ -100,6 +101,7 @@ export async function runPage(root, runId) {
       h("section", {}, h("h2", {}, "Charts"), chartControls(opts, () => grid.redraw(), metricKeys), grid.el),
       h("section", {}, h("h2", {}, "Tags"), kvTable("tags-table", tags)),
       h("section", {}, h("h2", {}, "Datasets"), datasetsSection(run)),
+      h("section", {}, h("h2", {}, "Logged models"), runModelsSection(run)),
       h("section", {}, h("h2", {}, "Artifacts"), artifacts),
       h("section", {}, h("h2", {}, "Run JSON"), h("details", {}, h("summary", {}, "show"), h("pre", { id: "run-json" }, JSON.stringify(run, null, 2)))));
     renderArtifacts(artifacts, i.run_id);

@@ -31,6 +31,7 @@ export async function runsPage(root, experimentIds, query) {
   const colPicker = h("details", { class: "columns" }, h("summary", {}, "Columns"));
   clear(root).append(
     h("h1", {}, names.join(" + ")),
+    experimentIds.length === 1 ? h("p", {}, h("a", { href: `#/experiments/${encodeURIComponent(experimentIds[0])}/models`, id: "experiment-models" }, "Logged models of this experiment")) : null,
     h("form", { class: "toolbar", role: "search", onsubmit: (e) => { e.preventDefault(); state.filter = filterInput.value; fetchPage(false); } },
       filterInput, h("button", { type: "submit" }, "Search"),
       h("button", { type: "button", id: "compare-runs", onclick: compare }, "Compare selected"),
