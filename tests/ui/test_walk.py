@@ -216,7 +216,12 @@ def test_a_running_run_refreshes_itself_keeping_the_page(page, ui_server):
     pg = _open(page, ui_server, f"/experiments/{ui_server.ids['exp']}/runs/{rid}")
     chart = _wait_drawn(pg, "live")
     assert chart.get_attribute("data-points") == "3"
-    pg.get_by_label("log y").first.check()  # view state that a refresh must keep
+    # View state that a refresh must keep. The new scale redraws the chart from a full fetch; on a loaded
+    # machine its answer could come after the points below are written, and then it, not the incremental
+    # refresh, would bring them: wait for it first.
+    with pg.expect_response(lambda r: "get-history-bucketed" in r.url):
+        pg.get_by_label("log y").first.check()
+    asked.clear()
     sd.metrics(rid, "live", [4.0, 5.0], start_step=3)
     pg.wait_for_function("() => document.querySelector('section.chart[data-metric=live]').dataset.points === '5'",
                          timeout=20_000)
