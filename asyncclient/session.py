@@ -40,6 +40,7 @@ from asyncclient.buffer.spool import ancestors, fallback_spool_dir
 from asyncclient.delivery.agent_link import AgentLink
 from asyncclient.delivery.control import ControlPlane
 from asyncclient.delivery.deliverer import pending_summary
+from asyncclient.delivery.doorbell import Doorbell
 from asyncclient.exceptions import DeliveryError, MlflowException
 from asyncclient.transports import transport_for_uri
 
@@ -63,6 +64,7 @@ class Session:
         }
         self.spool_dir, self.ring = _create_ring(meta, in_process=self.mode == "thread")
         self.control = ControlPlane(tracking_uri)
+        self.doorbell = Doorbell(self.ring)
         self._failures_seen = 0
         self._pending_failures: list[dict] = []
         self._failures_lock = threading.Lock()
@@ -188,25 +190,27 @@ class Session:
         ring.flush_deferred()
         with ring.lock:
             target = ring.written_total
-        self.wake()
-        delay = 0.0002
         next_check = time.monotonic() + 0.5
         done = False
-        while True:
-            if ring.delivered_total() >= target and self._family_delivered():
-                done = True
-                break
-            if raise_errors and self._collect_failures(retrying_only=True):
-                break
-            now = time.monotonic()
-            if deadline is not None and now >= deadline:
-                break
-            if now >= next_check:
-                next_check = now + 0.5
-                self._check_drainer()
-                self.wake()
-            time.sleep(delay if deadline is None else max(0.0, min(delay, deadline - now)))
-            delay = min(delay * 1.5, 0.01)
+        with self.doorbell.waiting():  # set before the first check: a commit after it rings the bell
+            # With a bell, polls are only the safety net, so they are sparse and leave the CPU to delivery.
+            delay, longest = (0.002, 0.02) if self.doorbell.bound else (0.0002, 0.01)
+            self.wake()
+            while True:
+                if ring.delivered_total() >= target and self._family_delivered():
+                    done = True
+                    break
+                if raise_errors and self._collect_failures(retrying_only=True):
+                    break
+                now = time.monotonic()
+                if deadline is not None and now >= deadline:
+                    break
+                if now >= next_check:
+                    next_check = now + 0.5
+                    self._check_drainer()
+                    self.wake()
+                self.doorbell.sleep(delay if deadline is None else max(0.0, min(delay, deadline - now)))
+                delay = min(delay * 1.5, longest)
         if done:
             self.stalled_since = None
         elif timeout is not None and self.stalled_since is None:
@@ -312,6 +316,7 @@ class Session:
         for ring in self._family_rings.values():
             if ring is not None:
                 ring._release()
+        self.doorbell.close()
         # In agent mode the agent deletes the file once it is empty and we are gone; in process, we do.
         self.ring.close(unlink=self.worker is not None and delivered and self.ring.is_empty())
 
@@ -380,6 +385,7 @@ def _after_fork_in_child() -> None:
     s, _session = _session, None
     for inherited in ([s] if s is not None else []) + extra_sessions:
         inherited.ring.abandon_after_fork()
+        inherited.doorbell.abandon_after_fork()
         if inherited.worker is not None:
             inherited.worker.abandon_after_fork()
         for ring in inherited._family_rings.values():

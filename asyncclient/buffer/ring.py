@@ -32,6 +32,7 @@ import fcntl
 import functools
 import mmap
 import os
+import socket
 import struct
 import sys
 import threading
@@ -49,6 +50,8 @@ HEADER_SIZE = 4096
 _W_WRITE, _W_READ, _W_DICT, _W_DICT_SIZE = 2, 3, 4, 5
 _W_COMMITTED, _W_FAILURES = 6, 7
 _W_IN_PROCESS = 8  # writer-owned: 1 when the writer's own worker drains the ring (no agent)
+_W_WAITING = 9  # writer-owned: 1 while the writer waits in flush() and wants the doorbell rung
+BELL_SUFFIX = ".bell"  # the writer's datagram socket: the reader rings it after progress
 _META_AT = 256
 
 KIND_METRIC = 1  # struct: kind u8, stream u32, value f64, timestamp i64, step i64
@@ -149,6 +152,8 @@ class RingBuffer:
         self.committed_total = self._hdr[_W_COMMITTED]
         self.wake_at = WAKE_EVERY_BYTES
         self._owner_lock_fd: int | None = None
+        self._bell_sender: socket.socket | None = None  # the reader's, see ring_bell()
+        self._bell_pid = -1
 
     # ---- opening ----
     @classmethod
@@ -377,6 +382,26 @@ class RingBuffer:
     def drained_in_process(self) -> bool:
         return self._hdr[_W_IN_PROCESS] == 1
 
+    def set_waiting(self, flag: bool) -> None:
+        """Writer: ask the reader to ring ``<ring>.bell`` after each commit or reported failure, so a
+        waiting flush() wakes at once instead of at its next poll."""
+        self._hdr[_W_WAITING] = 1 if flag else 0
+
+    def ring_bell(self) -> None:
+        """Reader: one datagram to the writer's doorbell if it is waiting; never blocks, never raises (a
+        writer that is gone or never bound one is woken by its poll instead)."""
+        if self._hdr[_W_WAITING] != 1:
+            return
+        sock = self._bell_sender
+        if sock is None or self._bell_pid != os.getpid():
+            sock = self._bell_sender = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+            sock.setblocking(False)
+            self._bell_pid = os.getpid()
+        try:
+            sock.sendto(b"!", self.path + BELL_SUFFIX)
+        except OSError:
+            pass
+
     # ---- progress, as the writer sees it ----
     def delivered_total(self) -> int:
         """Bytes the reader has delivered (committed), read from the shared header."""
@@ -508,7 +533,7 @@ class RingBuffer:
     def close(self, unlink: bool) -> None:
         """Unmap and release the lock; unlink only when everything was delivered."""
         if unlink:
-            for path in (self.path, self.path + ".errors"):
+            for path in (self.path, self.path + ".errors", self.path + BELL_SUFFIX):
                 try:
                     os.unlink(path)
                 except FileNotFoundError:
@@ -524,6 +549,9 @@ class RingBuffer:
         self._release()
 
     def _release(self) -> None:
+        if self._bell_sender is not None:
+            self._bell_sender.close()
+            self._bell_sender = None
         try:
             self._hdr.release()  # an exported view would keep the map from closing
             self._mm.close()

@@ -72,6 +72,7 @@ class Deliverer:
                     return True
                 await self._deliver(state, records)
                 ring.commit(new_read, consumed)
+                ring.ring_bell()
                 self._on_progress()
 
     async def _deliver(self, state: RingState, records: list[tuple]) -> None:
@@ -173,6 +174,7 @@ class Deliverer:
             return  # nobody will flush this ring again: the log line above is the report
         try:
             state.ring.report_failure(failure)
+            state.ring.ring_bell()
         except (OSError, ValueError) as e:
             _logger.error("asyncclient: could not record a delivery failure in %s: %s", state.ring.path, e)
 
