@@ -40,6 +40,7 @@ from asyncclient.fluent_io import (
     log_inputs,
     log_text,
 )
+from asyncclient.patch import patch_mlflow, unpatch_mlflow
 from asyncclient.tracking import MlflowClient
 from asyncclient.tracking._registry import get_logged_model, register_model, search_logged_models
 
@@ -57,4 +58,6 @@ __all__ = [
     "log_inputs", "log_text",
     # models: the registry and MLflow 3 LoggedModels
     "get_logged_model", "register_model", "search_logged_models",
+    # MLflow's own package logging through asyncclient
+    "patch_mlflow", "unpatch_mlflow",
 ]
