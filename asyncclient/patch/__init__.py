@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import atexit
 import os
+import sys
 import threading
 
 from asyncclient.patch import _client_methods, _fluent
@@ -44,9 +45,7 @@ def is_patched() -> bool:
 def patch_mlflow() -> None:
     """Route the installed ``mlflow`` package's logging calls through asyncclient's buffer (idempotent)."""
     global _atexit_registered
-    import mlflow
     import mlflow.tracking.client
-    import mlflow.tracking.fluent
 
     with _lock:
         if _originals:
@@ -68,19 +67,17 @@ def patch_mlflow() -> None:
 
 
 def _fluent_module_complete() -> bool:
-    import mlflow
-
-    return hasattr(mlflow.tracking.fluent, "flush_async_logging") and hasattr(mlflow, "log_metric")
+    # Looked up in sys.modules: during `import mlflow` the attribute mlflow.tracking.fluent is not set yet.
+    fluent, package = sys.modules.get("mlflow.tracking.fluent"), sys.modules.get("mlflow")
+    return hasattr(fluent, "flush_async_logging") and hasattr(package, "flush_async_logging")
 
 
 def _patch_fluent() -> None:
-    import mlflow
-    import mlflow.tracking.fluent
-
+    fluent, mlflow = sys.modules["mlflow.tracking.fluent"], sys.modules["mlflow"]
     for name, make in _fluent.REPLACEMENTS.items():
-        original = getattr(mlflow.tracking.fluent, name)
+        original = getattr(fluent, name)
         replacement = make(original)
-        _replace(mlflow.tracking.fluent, name, replacement)
+        _replace(fluent, name, replacement)
         if getattr(mlflow, name, None) is original:
             _replace(mlflow, name, replacement)
 
