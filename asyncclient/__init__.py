@@ -46,6 +46,17 @@ from asyncclient.tracking._registry import get_logged_model, register_model, sea
 
 Client = MlflowClient
 __version__ = "0.1.0"
+_AUTOLOG_FLAVORS = ("sklearn", "xgboost", "lightgbm", "pytorch")
+
+
+def __getattr__(name: str):
+    # asyncclient.sklearn.autolog() and the other flavors, imported on first use (not with asyncclient).
+    if name in _AUTOLOG_FLAVORS:
+        import importlib
+
+        return importlib.import_module(f"asyncclient.{name}")
+    raise AttributeError(f"module 'asyncclient' has no attribute {name!r}")
+
 
 __all__ = [
     "ActiveRun", "Client", "autolog", "DeliveryError", "Experiment", "Metric", "MlflowClient", "MlflowException", "Param",

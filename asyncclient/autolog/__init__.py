@@ -1,25 +1,31 @@
-"""Automatic logging (``mlflow.autolog``): integrations that call the fluent API, so they inherit the
-batching core's speed and guarantees. Today: scikit-learn."""
+"""Automatic logging (``mlflow.autolog``): integrations that call asyncclient's client, so they inherit the
+ring's speed and guarantees. scikit-learn, XGBoost, LightGBM and PyTorch Lightning.
+
+Every integration catches its own logging errors, warns once and lets the user's training finish.
+"""
 
 from __future__ import annotations
 
+import importlib
 import importlib.util
 
-from asyncclient.autolog import sklearn as _sklearn
+# library to import -> asyncclient.autolog module with enable(**settings) / disable()
+INTEGRATIONS = {"sklearn": "sklearn", "xgboost": "xgboost", "lightgbm": "lightgbm", "lightning": "pytorch"}
 
-INTEGRATIONS = {"sklearn": _sklearn}
+
+def integration(library: str):
+    return importlib.import_module(f"asyncclient.autolog.{INTEGRATIONS[library]}")
 
 
 def autolog(log_input_examples: bool = False, log_model_signatures: bool = True, log_models: bool = True,
             log_datasets: bool = True, disable: bool = False, exclusive: bool = False,
             disable_for_unsupported_versions: bool = False, silent: bool = False, **_ignored) -> None:
     """``mlflow.autolog``: enable (or, with ``disable=True``, undo) autologging for every installed
-    library asyncclient integrates with. Params, training metrics and estimator tags are logged;
-    models are not yet (``log_models`` is accepted for compatibility)."""
-    for module_name, integration in INTEGRATIONS.items():
-        if importlib.util.find_spec(module_name) is None:
+    library asyncclient integrates with. ``log_models`` stores each fitted model as an artifact."""
+    for library in INTEGRATIONS:
+        if importlib.util.find_spec(library) is None:
             continue
         if disable:
-            integration.disable()
+            integration(library).disable()
         else:
-            integration.enable(silent=silent)
+            integration(library).enable(silent=silent, log_models=log_models)

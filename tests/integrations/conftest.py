@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import socket
 import time
 
 import pytest
@@ -45,3 +46,44 @@ def peer(any_server):
     from mlflow.tracking import MlflowClient
 
     return MlflowClient(any_server.url)
+
+
+@pytest.fixture
+def autolog_to(asyncclient_server, unique_name):
+    """asyncclient pointed at asyncclient's server in an experiment of the test's own; autolog undone after."""
+    import asyncclient
+    from asyncclient import config, fluent, session
+    from asyncclient.autolog import _common
+
+    session.reset_session()
+    asyncclient.set_tracking_uri(asyncclient_server.url)
+    experiment = asyncclient.set_experiment(unique_name)
+    _common._warned.clear()
+    yield experiment
+    asyncclient.autolog(disable=True)
+    while fluent._runs.stack:
+        asyncclient.end_run()
+    session.reset_session()
+    config.set_tracking_uri(None)
+    fluent._active_experiment_id = None
+
+
+@pytest.fixture
+def dead_destination(monkeypatch):
+    """A tracking server that is not there (nothing listens on the port), given up on after 0.5 s."""
+    import asyncclient
+    from asyncclient import config, fluent, session
+    from asyncclient.autolog import _common
+
+    with socket.socket() as s:  # a free port, closed again: nothing listens there
+        s.bind(("127.0.0.1", 0))
+        free_port = s.getsockname()[1]
+    monkeypatch.setenv("ASYNCCLIENT_REQUEST_RETRY_SECONDS", "0.5")
+    session.reset_session()
+    asyncclient.set_tracking_uri(f"http://127.0.0.1:{free_port}")
+    _common._warned.clear()
+    yield
+    asyncclient.autolog(disable=True)
+    fluent._runs.stack.clear()
+    session.reset_session(flush_timeout=0)
+    config.set_tracking_uri(None)
