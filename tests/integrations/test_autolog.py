@@ -236,3 +236,17 @@ def test_autolog_disable_restores_the_libraries(autolog_to):
     assert LogisticRegression.fit is not before[0]
     asyncclient.autolog(disable=True)
     assert (LogisticRegression.fit, GridSearchCV.fit) == before
+
+
+def test_autolog_enables_each_library_when_it_is_imported_and_imports_none_itself():
+    import subprocess
+    import sys
+
+    code = ("import sys, asyncclient\n"
+            "asyncclient.autolog()\n"
+            "assert not {'torch', 'lightning', 'xgboost', 'lightgbm'} & set(sys.modules), sorted(sys.modules)\n"
+            "import xgboost\n"
+            "assert xgboost.train.__asyncclient_autolog__\n"
+            "print('ok')\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0 and out.stdout.strip() == "ok", out.stderr[-2000:]

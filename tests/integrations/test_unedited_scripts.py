@@ -46,8 +46,13 @@ def test_without_the_environment_variable_mlflow_is_left_alone(mlflow_server, un
     assert PATCH_DIR not in out["log_metric"]
 
 
-@pytest.mark.parametrize("how", ["python -m asyncclient.patch", "ASYNCCLIENT_PATCH_MLFLOW=1"])
-def test_plain_fluent_script(any_server, peer, unique_name, installed_checkout, how):
+@pytest.mark.parametrize("how, server", [("python -m asyncclient.patch", "mlflow_server"),
+                                         ("ASYNCCLIENT_PATCH_MLFLOW=1", "asyncclient_server")])
+def test_plain_fluent_script(request, unique_name, installed_checkout, how, server):
+    from mlflow.tracking import MlflowClient
+
+    any_server = request.getfixturevalue(server)
+    peer = MlflowClient(any_server.url)
     script = [os.path.join(SCRIPTS, "mlflow_fluent.py"), any_server.url, unique_name, "500"]
     if how.startswith("python"):
         out = run_script(["-m", "asyncclient.patch", *script])
