@@ -156,6 +156,7 @@ def test_lightgbm_logs_params_every_iteration_early_stopping_importance_and_mode
     assert run.data.params["num_leaves"] == "4" and run.data.params["num_boost_round"] == "300"
     assert steps(peer, run.info.run_id, "valid-binary_logloss")[:5] == [0, 1, 2, 3, 4]
     assert run.data.metrics["best_iteration"] == booster.best_iteration
+    assert run.data.metrics["stopped_iteration"] == booster.current_iteration() < 300
     assert {"feature_importance_split.json", "feature_importance_gain.json"} <= artifacts(peer, run.info.run_id)
     path = peer.download_artifacts(run.info.run_id, "feature_importance_split.json", str(tmp_path))
     with open(path) as f:

@@ -114,3 +114,19 @@ def test_other_tracking_uris_keep_mlflows_path(tmp_path):
     finally:
         asyncclient.unpatch_mlflow()
         mlflow.set_tracking_uri(None)
+
+
+def test_a_write_the_server_refuses_is_raised_by_end_run(patched_mlflow, peer, any_server):
+    import requests
+    from mlflow.exceptions import MlflowException
+
+    mlflow = patched_mlflow
+    mlflow.start_run()
+    run_id = mlflow.active_run().info.run_id
+    # Logged by another process (a plain REST call): this process cannot know.
+    requests.post(f"{any_server.url}/api/2.0/mlflow/runs/log-parameter",
+                  json={"run_id": run_id, "key": "lr", "value": "0.1"}, timeout=30).raise_for_status()
+    mlflow.log_param("lr", "0.2")  # buffered; the server refuses a changed param
+    with pytest.raises(MlflowException, match="lr"):
+        mlflow.end_run()
+    assert peer.get_run(run_id).data.params["lr"] == "0.1"
