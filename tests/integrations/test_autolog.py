@@ -50,6 +50,7 @@ def test_sklearn_fit_logs_params_training_metrics_tags_and_the_model(autolog_to,
     assert run.info.status == "FINISHED"
     assert run.data.params["C"] == "0.5"
     assert run.data.tags["estimator_name"] == "LogisticRegression"
+    assert run.data.tags["estimator_class"] == "sklearn.linear_model._logistic.LogisticRegression"
     assert 0.8 < run.data.metrics["training_accuracy_score"] <= 1.0
     assert {"training_f1_score", "training_precision_score", "training_recall_score", "training_score"} <= set(
         run.data.metrics)
@@ -84,7 +85,7 @@ def test_grid_search_makes_a_parent_run_and_child_runs_for_the_best_candidates(a
     assert {c.data.params["C"] for c in children} == {str(p["C"]) for _, p in ranked[:2]}
     for child in children:
         assert child.info.status == "FINISHED"
-        assert "mean_test_score" in child.data.metrics and "std_test_score" in child.data.metrics
+        assert {"mean_test_score", "std_test_score", "rank_test_score"} <= set(child.data.metrics)
 
 
 def test_pipeline_logs_its_steps_params(autolog_to, peer):
@@ -110,8 +111,8 @@ def test_fit_inside_an_active_run_logs_to_it(autolog_to, peer):
     with asyncclient.start_run() as active:
         LinearRegression().fit(X, y.astype(float))
     run = peer.get_run(active.info.run_id)
-    assert {"training_r2_score", "training_mean_squared_error", "training_root_mean_squared_error"} <= set(
-        run.data.metrics)
+    assert {"training_r2_score", "training_mean_squared_error", "training_root_mean_squared_error",
+            "training_mean_absolute_error", "training_score"} <= set(run.data.metrics)
 
 
 # ---- XGBoost and LightGBM ----
@@ -127,6 +128,7 @@ def test_xgboost_logs_params_every_round_early_stopping_importance_and_model(aut
     rounds = booster.num_boosted_rounds()
     assert run.info.status == "FINISHED" and rounds < 200  # early stopping happened
     assert run.data.params["max_depth"] == "2" and run.data.params["early_stopping_rounds"] == "3"
+    assert run.data.params["num_boost_round"] == "200"
     assert steps(peer, run.info.run_id, "train-logloss")[: rounds] == list(range(rounds))
     assert run.data.metrics["best_iteration"] == booster.best_iteration
     assert run.data.metrics["stopped_iteration"] == rounds - 1

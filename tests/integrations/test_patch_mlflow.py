@@ -26,7 +26,7 @@ def test_plain_fluent_code_is_stored_through_the_ring(patched_mlflow, peer, any_
         mlflow.set_tags({"stage": "dev"})
         for step in range(300):
             mlflow.log_metric("loss", 1.0 / (step + 1), step=step)
-        mlflow.log_metrics({"acc": 0.9, "f1": 0.8}, step=7)
+        assert mlflow.log_metrics({"acc": 0.9, "f1": 0.8}, step=7, synchronous=False) is None  # no RunOperations
         assert _ring_bytes(any_server.url) > 300 * 29
     stored = peer.get_run(run.info.run_id)
     assert stored.info.status == "FINISHED"
@@ -59,6 +59,8 @@ def test_mlflow_client_writes_are_buffered_and_reads_see_them(patched_mlflow, an
     assert seen.data.metrics == {"m": 2.5, "b": 1.5}
     assert seen.data.tags["t"] == "x" and seen.data.tags["u"] == "v" and "gone" not in seen.data.tags
     assert [(m.step, m.value) for m in client.get_metric_history(run_id, "m")] == [(3, 2.5)]
+    client.log_param(run_id, "late", "yes")
+    assert [r.info.run_id for r in client.search_runs([run.info.experiment_id], "params.late = 'yes'")] == [run_id]
     client.set_terminated(run_id)
     assert client.get_run(run_id).info.status == "FINISHED"
 
@@ -130,3 +132,11 @@ def test_a_write_the_server_refuses_is_raised_by_end_run(patched_mlflow, peer, a
     with pytest.raises(MlflowException, match="lr"):
         mlflow.end_run()
     assert peer.get_run(run_id).data.params["lr"] == "0.1"
+
+
+def test_metrics_linked_to_a_logged_model_take_mlflows_path(patched_mlflow, peer):
+    mlflow = patched_mlflow
+    with mlflow.start_run():
+        model = mlflow.initialize_logged_model(name="tiny")
+        mlflow.log_metric("accuracy", 0.75, model_id=model.model_id)
+    assert {m.key: m.value for m in peer.get_logged_model(model.model_id).metrics} == {"accuracy": 0.75}
