@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 
@@ -30,9 +31,15 @@ def run_script(args: list[str], env_extra: dict | None = None, timeout: float = 
 def installed_checkout(tmp_path_factory) -> str:
     """The checkout installed as pip installs it (with its entry points) into a folder of its own, which
     goes first on PYTHONPATH: MLflow finds asyncclient's plugin there exactly as after `pip install`."""
+    # Built from a copy, so the build leaves no build/ or egg-info folder in the checkout.
+    source = tmp_path_factory.mktemp("source")
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy(os.path.join(REPO_ROOT, name), source / name)
+    shutil.copytree(os.path.join(REPO_ROOT, "asyncclient"), source / "asyncclient",
+                    ignore=shutil.ignore_patterns("__pycache__", "node_modules", "frontend"))
     target = str(tmp_path_factory.mktemp("installed"))
     subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-build-isolation",
-                    "--no-index", "--target", target, REPO_ROOT], check=True, capture_output=True, timeout=300)
+                    "--no-index", "--target", target, str(source)], check=True, capture_output=True, timeout=300)
     return target
 
 
