@@ -7,6 +7,7 @@ about once per integration and left behind: the user's training goes on and retu
 
 from __future__ import annotations
 
+import json
 import os
 import pickle
 import tempfile
@@ -117,6 +118,14 @@ def log_file(run_id: str, name: str, write, artifact_path: str | None = None) ->
         path = os.path.join(folder, name)
         write(path)
         client().log_artifact(run_id, path, artifact_path)
+
+
+def log_json(run_id: str, name: str, data) -> None:
+    def write(path):
+        with open(path, "w") as f:
+            json.dump(data, f, indent=2)
+
+    log_file(run_id, name, write)
 
 
 def log_pickled_model(run_id: str, model) -> None:

@@ -10,7 +10,6 @@ Logging errors never stop training: they are warned about once.
 from __future__ import annotations
 
 import functools
-import json
 
 from asyncclient.autolog import _common
 
@@ -38,8 +37,7 @@ def _log_result(run_id: str, booster) -> None:
     for kind in ("split", "gain"):
         values = booster.feature_importance(importance_type=kind)
         importance = {name: float(v) for name, v in zip(names, values, strict=True)}
-        _common.log_file(run_id, f"feature_importance_{kind}.json",
-                         lambda path, data=importance: open(path, "w").write(json.dumps(data, indent=2)))
+        _common.log_json(run_id, f"feature_importance_{kind}.json", importance)
     if _settings["log_models"]:
         _common.log_file(run_id, "model.lgb", booster.save_model, "model")
 

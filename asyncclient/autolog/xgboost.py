@@ -10,7 +10,6 @@ Logging errors never stop training: they are warned about once.
 from __future__ import annotations
 
 import functools
-import json
 
 from asyncclient.autolog import _common
 
@@ -46,8 +45,7 @@ def _log_result(run_id: str, booster, evals_result: dict | None) -> None:
                     metrics[f"{data}-{metric}"] = values[best]
         _common.log_metrics(run_id, metrics, step=booster.num_boosted_rounds())
     importance = booster.get_score(importance_type="weight")
-    _common.log_file(run_id, "feature_importance_weight.json",
-                     lambda path: open(path, "w").write(json.dumps(importance, indent=2)))
+    _common.log_json(run_id, "feature_importance_weight.json", importance)
     if _settings["log_models"]:
         _common.log_file(run_id, "model.ubj", booster.save_model, "model")
 

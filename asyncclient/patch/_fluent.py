@@ -26,14 +26,15 @@ def _destination() -> str | None:
 
 
 def _run_id(run_id: str | None, step: int | None = None) -> str | None:
-    """The run to log to, or None when MLflow would link the metrics to a model at this step."""
+    """The run to log to, or None when MLflow would link the metrics to a model at this step (metrics
+    only: params and tags pass no step)."""
     if run_id is not None:
         return run_id
     from mlflow.tracking import fluent
 
     run = fluent._get_or_start_run()
     outputs = getattr(run, "outputs", None)
-    if step is not None and outputs is not None and any(o.step == (step or 0) for o in outputs.model_outputs):
+    if step is not None and outputs is not None and any(o.step == step for o in outputs.model_outputs):
         return None
     return run.info.run_id
 
@@ -50,7 +51,7 @@ def _log_metric(original):
     def log_metric(key, value, step=None, synchronous=None, timestamp=None, run_id=None, model_id=None,
                    dataset=None):
         uri = _destination()
-        target = None if uri is None or dataset is not None or _links_to_model(model_id) else _run_id(run_id, step)
+        target = None if uri is None or dataset is not None or _links_to_model(model_id) else _run_id(run_id, step or 0)
         if target is None:
             return original(key, value, step=step, synchronous=synchronous, timestamp=timestamp, run_id=run_id,
                             model_id=model_id, dataset=dataset)
@@ -67,7 +68,7 @@ def _log_metrics(original):
     def log_metrics(metrics, step=None, synchronous=None, run_id=None, timestamp=None, model_id=None,
                     dataset=None):
         uri = _destination()
-        target = None if uri is None or dataset is not None or _links_to_model(model_id) else _run_id(run_id, step)
+        target = None if uri is None or dataset is not None or _links_to_model(model_id) else _run_id(run_id, step or 0)
         if target is None:
             return original(metrics, step=step, synchronous=synchronous, run_id=run_id, timestamp=timestamp,
                             model_id=model_id, dataset=dataset)

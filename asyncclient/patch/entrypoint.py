@@ -22,13 +22,12 @@ class NoDefaultExperiment:
 
 
 def _patch_when_asked() -> None:
-    if os.environ.get("ASYNCCLIENT_PATCH_MLFLOW", "").strip().lower() not in ("1", "true", "yes"):
-        return
-    # MLflow is still importing itself here: patch_mlflow() patches MlflowClient now and MLflow's fluent
-    # functions once they exist.
-    from asyncclient.patch import patch_mlflow
+    if os.environ.get("ASYNCCLIENT_PATCH_MLFLOW"):
+        # MLflow is still importing itself here: patch_mlflow() patches MlflowClient now and MLflow's
+        # fluent functions once they exist.
+        from asyncclient.patch import patch_from_environment
 
-    patch_mlflow()
+        patch_from_environment()
 
 
 _patch_when_asked()
