@@ -61,14 +61,17 @@ def test_sklearn_fit_logs_params_training_metrics_tags_and_the_model(autolog_to,
         assert (pickle.load(f).predict(X) == LogisticRegression(C=0.5).fit(X, y).predict(X)).all()
 
 
-def test_grid_search_makes_a_parent_run_and_child_runs_for_the_best_candidates(autolog_to, peer):
+@pytest.mark.parametrize("search_class", ["GridSearchCV", "RandomizedSearchCV"])
+def test_a_search_makes_a_parent_run_and_child_runs_for_the_best_candidates(autolog_to, peer, search_class):
+    from sklearn import model_selection
     from sklearn.linear_model import LogisticRegression
-    from sklearn.model_selection import GridSearchCV
 
-    asyncclient.autolog(log_models=False)
     asyncclient.sklearn.autolog(log_models=False, max_tuning_runs=2)
     X, y = tiny_classification()
-    search = GridSearchCV(LogisticRegression(), {"C": [0.1, 1, 10]}, cv=3).fit(X, y)  # the issue's failing call
+    extra = {"n_iter": 3, "random_state": 0} if search_class == "RandomizedSearchCV" else {}
+    # GridSearchCV(LogisticRegression(), {"C": [0.1, 1, 10]}).fit(X, y) is the call the issue saw fail.
+    search = getattr(model_selection, search_class)(LogisticRegression(), {"C": [0.1, 1, 10]}, cv=3, **extra)
+    search.fit(X, y)
     asyncclient.flush()
     everything = peer.search_runs([autolog_to.experiment_id])
     (parent,) = [r for r in everything if "mlflow.parentRunId" not in r.data.tags]  # one run: the search's
@@ -76,7 +79,8 @@ def test_grid_search_makes_a_parent_run_and_child_runs_for_the_best_candidates(a
     assert len(everything) == 1 + len(children)
     assert parent.info.status == "FINISHED"
     assert parent.data.params["best_C"] == str(search.best_params_["C"])
-    assert parent.data.params["cv"] == "3" and "param_grid" in parent.data.params
+    assert parent.data.params["cv"] == "3"
+    assert parent.data.tags["estimator_name"] == search_class
     assert parent.data.metrics["best_cv_score"] == pytest.approx(search.best_score_)
     assert "cv_results.csv" in artifacts(peer, parent.info.run_id)
     assert len(children) == 2  # max_tuning_runs best candidates
