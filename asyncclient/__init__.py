@@ -40,11 +40,23 @@ from asyncclient.fluent_io import (
     log_inputs,
     log_text,
 )
+from asyncclient.patch import patch_mlflow, unpatch_mlflow
 from asyncclient.tracking import MlflowClient
 from asyncclient.tracking._registry import get_logged_model, register_model, search_logged_models
 
 Client = MlflowClient
 __version__ = "0.1.0"
+_AUTOLOG_FLAVORS = ("sklearn", "xgboost", "lightgbm", "pytorch")
+
+
+def __getattr__(name: str):
+    # asyncclient.sklearn.autolog() and the other flavors, imported on first use (not with asyncclient).
+    if name in _AUTOLOG_FLAVORS:
+        import importlib
+
+        return importlib.import_module(f"asyncclient.{name}")
+    raise AttributeError(f"module 'asyncclient' has no attribute {name!r}")
+
 
 __all__ = [
     "ActiveRun", "Client", "autolog", "DeliveryError", "Experiment", "Metric", "MlflowClient", "MlflowException", "Param",
@@ -57,4 +69,6 @@ __all__ = [
     "log_inputs", "log_text",
     # models: the registry and MLflow 3 LoggedModels
     "get_logged_model", "register_model", "search_logged_models",
+    # MLflow's own package logging through asyncclient
+    "patch_mlflow", "unpatch_mlflow",
 ]

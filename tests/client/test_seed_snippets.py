@@ -50,5 +50,6 @@ def test_seed_snippets_run_in_an_empty_folder_with_no_configuration(tmp_path):
     assert "BEST {'val_loss': 0.123}" in out.stdout
     assert "<RunInfo: " in out.stdout and "status='FINISHED'" in out.stdout
     assert "ARTIFACTS s3://your-bucket/" in out.stdout
-    assert "AUTOLOG 0.5 ['training_score']" in out.stdout
+    assert ("AUTOLOG 0.5 ['training_accuracy_score', 'training_f1_score', 'training_precision_score', "
+            "'training_recall_score', 'training_score']") in out.stdout
     assert (tmp_path / "mlruns" / "mlflow.db").exists()
