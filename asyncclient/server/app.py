@@ -135,4 +135,10 @@ def create_app(config: ServerConfig | None = None, store: TrackingStore | None =
             app[STORE].close()
 
     app.cleanup_ctx.append(lifecycle)
+    if config.app_name:
+        from asyncclient.server import auth
+
+        if config.app_name != auth.APP_NAME:
+            raise ValueError(f"Unknown app name {config.app_name!r}: the one app is {auth.APP_NAME!r}.")
+        auth.install(app, _mount)
     return app

@@ -39,8 +39,11 @@ def _common_options(fn):
                    "concurrent clients; add workers to use more cores.")
 @click.option("--access-log/--no-access-log", default=False, show_default=True,
               help="Log every request (costs throughput).")
+@click.option("--app-name", default=None, type=click.Choice(["basic-auth"]),
+              help="basic-auth: users, per-experiment and per-model permissions and tokens, configured as "
+                   "MLflow's auth app (MLFLOW_AUTH_CONFIG_PATH, MLFLOW_AUTH_ADMIN_PASSWORD).")
 def server(backend_store_uri, default_artifact_root, artifacts_destination, serve_artifacts, host, port,
-           static_prefix, artifacts_only, workers, access_log) -> None:
+           static_prefix, artifacts_only, workers, access_log, app_name) -> None:
     """Run the tracking server: MLflow's REST API (``mlflow server`` equivalent)."""
     if artifacts_only and backend_store_uri:
         raise click.UsageError("--backend-store-uri has no effect with --artifacts-only; remove one of them.")
@@ -49,10 +52,15 @@ def server(backend_store_uri, default_artifact_root, artifacts_destination, serv
     config = ServerConfig(
         backend_store_uri=backend_store_uri, default_artifact_root=default_artifact_root,
         artifacts_destination=artifacts_destination, serve_artifacts=serve_artifacts,
-        artifacts_only=artifacts_only, static_prefix=static_prefix,
+        artifacts_only=artifacts_only, static_prefix=static_prefix, app_name=app_name,
     )
     _setup_logging()
-    serve(config, host=host, port=port, workers=workers, access_log=access_log)
+    from asyncclient.server.auth import AuthConfigurationError
+
+    try:
+        serve(config, host=host, port=port, workers=workers, access_log=access_log)
+    except AuthConfigurationError as e:
+        raise click.ClickException(str(e)) from None
 
 
 @click.command("ui")

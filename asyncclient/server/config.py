@@ -33,6 +33,8 @@ class ServerConfig:
     static_prefix: str = ""
     store_threads: int = 8
     max_request_body_bytes: int = MAX_REQUEST_BODY_BYTES
+    # "basic-auth": users, permissions and tokens (asyncclient/server/auth), as ``mlflow server --app-name``.
+    app_name: str | None = None
 
     def resolved_artifact_root(self) -> str | None:
         if self.default_artifact_root:

@@ -56,7 +56,16 @@ def serve(config: ServerConfig, host: str = "127.0.0.1", port: int = 5000, worke
     """Serve until SIGINT/SIGTERM (``mlflow server`` equivalent)."""
     if not config.artifacts_only:
         # Create and migrate the database once, before any worker exists, so workers never race on it.
-        open_store(config).close()
+        store = open_store(config)
+        try:
+            if config.app_name:
+                # The first admin too; without an admin password the server refuses to start, as MLflow's.
+                from asyncclient.server.auth import bootstrap_admin, open_auth_store
+                from asyncclient.server.auth.config import read_auth_config
+
+                bootstrap_admin(open_auth_store(store), read_auth_config())
+        finally:
+            store.close()
     where = f"http://{host}:{port}"
     if workers <= 1:
         print(f"asyncclient server listening on {where}", file=sys.stderr, flush=True)

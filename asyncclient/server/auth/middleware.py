@@ -1,0 +1,204 @@
+"""The aiohttp middleware that authenticates every request and authorizes it against ``rules``.
+
+MLflow equivalent: the ``before_request`` / ``after_request`` hooks of ``mlflow/server/auth``. Answers as
+MLflow's auth app answers: 401 with ``WWW-Authenticate: Basic realm="mlflow"`` when credentials are missing
+or wrong, 403 ``Permission denied`` when the user lacks the permission. Search results are filtered to what
+the user may read, and the creator of an experiment or registered model is granted MANAGE on it.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import orjson
+from aiohttp import web
+
+from asyncclient.server.auth import graphql_check
+from asyncclient.server.auth.config import AuthConfig
+from asyncclient.server.auth.passwords import VerifiedPasswords
+from asyncclient.server.auth.permissions import (
+    ALL_PERMISSIONS,
+    MANAGE,
+    RESOURCE_EXPERIMENT,
+    RESOURCE_REGISTERED_MODEL,
+    Permission,
+)
+from asyncclient.server.auth.resources import Resource, ResourceResolver, Unresolvable, request_params
+from asyncclient.server.auth.rules import TRACKING_RULES, route_key
+from asyncclient.server.auth.store import AuthStore, User
+from asyncclient.server.state import in_thread
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+USER = "asyncclient.auth.user"
+_UNAUTHENTICATED = (
+    "You are not authenticated. Please see "
+    "https://www.mlflow.org/docs/latest/auth/index.html#authenticating-to-mlflow on how to authenticate."
+)
+# Reachable without credentials, as in MLflow: probes, static files, the capability document.
+PUBLIC_PATHS = ("/health", "/static-files/", "/favicon.ico", "/api/3.0/mlflow/server-info",
+                "/ajax-api/3.0/mlflow/server-info", "/openapi.json")
+
+
+def unauthenticated() -> web.Response:
+    return web.Response(text=_UNAUTHENTICATED, status=401, content_type="text/html",
+                        headers={"WWW-Authenticate": 'Basic realm="mlflow"'})
+
+
+def forbidden() -> web.Response:
+    return web.Response(text="Permission denied", status=403, content_type="text/html")
+
+
+class Authorizer:
+    """Credentials -> user, user + resources -> allowed. Blocking methods: call them in the thread pool."""
+
+    def __init__(self, config: AuthConfig, store: AuthStore, resolver: ResourceResolver):
+        self.config = config
+        self.store = store
+        self.resolver = resolver
+        self.default_permission = ALL_PERMISSIONS[config.default_permission]
+        self._verified = VerifiedPasswords()
+
+    def authenticate(self, header: str | None) -> User | None:
+        if not header:
+            return None
+        scheme, _, credentials = header.partition(" ")
+        scheme = scheme.lower()
+        if scheme == "bearer" and credentials:
+            return self.store.user_for_token(credentials.strip())
+        if scheme != "basic":
+            return None
+        try:
+            decoded = base64.b64decode(credentials.strip(), validate=True).decode("utf-8")
+        except (binascii.Error, UnicodeDecodeError):
+            return None
+        username, sep, password = decoded.partition(":")
+        if not sep:
+            return None
+        user = self.store.find_user(username)
+        if not self._verified.check(user.password_hash if user else None, password):
+            return None
+        return user
+
+    def permission(self, user: User, resource: Resource) -> Permission:
+        granted = self.store.permission_of(user.id, *resource)
+        return ALL_PERMISSIONS[granted] if granted else self.default_permission
+
+    def allowed(self, user: User, capability: str, resources: list[Resource]) -> bool:
+        return all(getattr(self.permission(user, r), capability) for r in resources)
+
+    def readable(self, user: User, resource_type: str) -> Callable[[Any], bool]:
+        grants = self.store.permissions_of(user.id, resource_type)
+        default = self.default_permission.can_read
+
+        def can_read(resource_id: Any) -> bool:
+            name = grants.get(str(resource_id))
+            return ALL_PERMISSIONS[name].can_read if name else default
+
+        return can_read
+
+    def grant_creator(self, user: User, resource_type: str, resource_id: str) -> None:
+        if self.store.permission_of(user.id, resource_type, resource_id) is None:
+            self.store.grant(user.username, resource_type, resource_id, MANAGE.name)
+
+
+AUTHORIZER = web.AppKey("authorizer", Authorizer)
+
+
+def _strip(path: str, static_prefix: str) -> str:
+    return path[len(static_prefix):] if static_prefix and path.startswith(static_prefix) else path
+
+
+@web.middleware
+async def auth_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    auth = request.app[AUTHORIZER]
+    static_prefix = auth_static_prefix(request)
+    path = _strip(request.path, static_prefix)
+    if path.startswith(PUBLIC_PATHS) or request.method == "OPTIONS":
+        return await handler(request)
+    user = await in_thread(request, auth.authenticate, request.headers.get("Authorization"))
+    if user is None:
+        return unauthenticated()
+    request[USER] = user
+    route = request.match_info.route
+    canonical = route.resource.canonical if route.resource is not None else None
+    if canonical is None:  # no such route: the router's 404/405 says so, nothing to protect
+        return await handler(request)
+    key = route_key(request.method, canonical, static_prefix)
+    if getattr(route.handler, "auth_self_checked", False):
+        return await handler(request)  # the auth API's own routes check admin / MANAGE themselves
+    if user.is_admin:
+        response = await handler(request)
+        await _after(request, auth, user, key, response)
+        return response
+    if key[1] == "/graphql":
+        if not await graphql_check.allowed(request, auth, user):
+            return forbidden()
+    else:
+        rule = TRACKING_RULES.get(key)
+        if rule is None:
+            return forbidden()  # fail closed: a route without a rule is for admins only
+        params = await request_params(request)
+        try:
+            ok = await in_thread(request, lambda: auth.allowed(
+                user, rule.capability, rule.resolve(params, dict(request.match_info), auth.resolver)))
+        except Unresolvable:
+            ok = False
+        if not ok:
+            return forbidden()
+    response = await handler(request)
+    await _after(request, auth, user, key, response)
+    return response
+
+
+def auth_static_prefix(request: web.Request) -> str:
+    from asyncclient.server.state import CONFIG
+
+    return request.app[CONFIG].static_prefix.rstrip("/")
+
+
+# Search responses: (list field, function giving the resource type and id of one item).
+_FILTERS: dict[str, tuple[str, str, Callable[[dict], Any]]] = {
+    "experiments/search": ("experiments", RESOURCE_EXPERIMENT, lambda e: e.get("experiment_id")),
+    "runs/search": ("runs", RESOURCE_EXPERIMENT, lambda r: (r.get("info") or {}).get("experiment_id")),
+    "registered-models/search": ("registered_models", RESOURCE_REGISTERED_MODEL, lambda m: m.get("name")),
+    "model-versions/search": ("model_versions", RESOURCE_REGISTERED_MODEL, lambda v: v.get("name")),
+    "logged-models/search": ("models", RESOURCE_EXPERIMENT, lambda m: (m.get("info") or {}).get("experiment_id")),
+}
+_CREATED: dict[str, tuple[str, Callable[[dict], Any]]] = {
+    "experiments/create": (RESOURCE_EXPERIMENT, lambda body: body.get("experiment_id")),
+    "registered-models/create": (RESOURCE_REGISTERED_MODEL,
+                                 lambda body: (body.get("registered_model") or {}).get("name")),
+}
+
+
+async def _after(request: web.Request, auth: Authorizer, user: User, key: tuple[str, str],
+                 response: web.StreamResponse) -> None:
+    path = key[1]
+    if response.status != 200 or not isinstance(response, web.Response) or response.body is None:
+        return
+    if path in _CREATED:
+        resource_type, id_of = _CREATED[path]
+        created = id_of(orjson.loads(response.body))
+        if created is not None:
+            await in_thread(request, auth.grant_creator, user, resource_type, str(created))
+        return
+    if user.is_admin:
+        return
+    if path == "/graphql":
+        await graphql_check.filter_response(request, auth, user, response)
+        return
+    if path not in _FILTERS:
+        return
+    field, resource_type, id_of = _FILTERS[path]
+    body = orjson.loads(response.body)
+    if not isinstance(body, dict) or not isinstance(body.get(field), list):
+        return
+    can_read = await in_thread(request, auth.readable, user, resource_type)
+    body[field] = [item for item in body[field] if can_read(id_of(item))]
+    if not body[field]:
+        del body[field]  # proto3 JSON leaves out an empty repeated field, as the handlers do
+    response.body = orjson.dumps(body)
