@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 import requests
-from conftest import ADMIN, USERS
+from auth_servers import ADMIN, USERS
 
 from asyncclient.server.auth.passwords import new_token
 
