@@ -139,6 +139,10 @@ def create_app(config: ServerConfig | None = None, store: TrackingStore | None =
             app[STORE].close()
 
     app.cleanup_ctx.append(lifecycle)
+    if not config.disable_security_middleware:
+        from asyncclient.server import security
+
+        security.install(app, config.allowed_hosts, config.cors_allowed_origins, config.x_frame_options, sp)
     if config.app_name:
         from asyncclient.server import auth
 
