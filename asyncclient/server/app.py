@@ -139,6 +139,10 @@ def create_app(config: ServerConfig | None = None, store: TrackingStore | None =
             app[STORE].close()
 
     app.cleanup_ctx.append(lifecycle)
+    if config.expose_prometheus:
+        from asyncclient.server import prometheus
+
+        prometheus.install(app, config.expose_prometheus)
     if not config.disable_security_middleware:
         from asyncclient.server import security
 

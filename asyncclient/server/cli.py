@@ -50,12 +50,14 @@ def _common_options(fn):
               help="X-Frame-Options header: SAMEORIGIN, DENY or NONE (no header).")
 @click.option("--disable-security-middleware", envvar="MLFLOW_SERVER_DISABLE_SECURITY_MIDDLEWARE", is_flag=True,
               default=False, help="DANGEROUS: no Host, CORS or frame protection.")
+@click.option("--expose-prometheus", envvar="MLFLOW_EXPOSE_PROMETHEUS", default=None, metavar="DIR",
+              help="Serve Prometheus metrics at /metrics; DIR holds the workers' samples (created if missing).")
 @click.option("--app-name", default=None, type=click.Choice(["basic-auth"]),
               help="basic-auth: users, per-experiment and per-model permissions and tokens, configured as "
                    "MLflow's auth app (MLFLOW_AUTH_CONFIG_PATH, MLFLOW_AUTH_ADMIN_PASSWORD).")
 def server(backend_store_uri, default_artifact_root, artifacts_destination, serve_artifacts, host, port,
            static_prefix, artifacts_only, workers, access_log, allowed_hosts, cors_allowed_origins, x_frame_options,
-           disable_security_middleware, app_name) -> None:
+           disable_security_middleware, expose_prometheus, app_name) -> None:
     """Run the tracking server: MLflow's REST API (``mlflow server`` equivalent)."""
     if artifacts_only and backend_store_uri:
         raise click.UsageError("--backend-store-uri has no effect with --artifacts-only; remove one of them.")
@@ -67,7 +69,12 @@ def server(backend_store_uri, default_artifact_root, artifacts_destination, serv
         artifacts_only=artifacts_only, static_prefix=static_prefix, app_name=app_name,
         allowed_hosts=split_list(allowed_hosts), cors_allowed_origins=split_list(cors_allowed_origins),
         x_frame_options=x_frame_options, disable_security_middleware=disable_security_middleware,
+        expose_prometheus=expose_prometheus,
     )
+    if expose_prometheus:
+        from asyncclient.server.prometheus import prepare_directory
+
+        prepare_directory(expose_prometheus)  # before any worker imports prometheus_client
     _setup_logging()
     from asyncclient.server.auth import AuthConfigurationError
 

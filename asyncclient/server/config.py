@@ -40,6 +40,8 @@ class ServerConfig:
     cors_allowed_origins: list[str] | None = None
     x_frame_options: str = "SAMEORIGIN"
     disable_security_middleware: bool = False
+    # --expose-prometheus: the multiprocess metrics folder; None serves no /metrics.
+    expose_prometheus: str | None = None
 
     def resolved_artifact_root(self) -> str | None:
         if self.default_artifact_root:

@@ -16,6 +16,7 @@ import time
 
 from aiohttp import web
 
+from asyncclient.server.access_log import JsonAccessLogger
 from asyncclient.server.app import create_app, open_store
 from asyncclient.server.config import ServerConfig
 
@@ -42,7 +43,8 @@ def _serve_one(config: ServerConfig, host: str, port: int, reuse_port: bool, acc
     _tune_gc()
     web.run_app(
         create_app(config), host=host, port=port, reuse_port=reuse_port or None,
-        access_log=logging.getLogger("aiohttp.access") if access_log else None,
+        access_log=logging.getLogger("asyncclient.access") if access_log else None,
+        access_log_class=JsonAccessLogger,
         print=None, handle_signals=True,
         # aiohttp's 8 KiB request-line limit answers a long query string (1,000 run_ids for
         # get-history-bulk) with a plain-text 400 before any handler runs; MLflow's server lets it through
