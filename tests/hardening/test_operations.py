@@ -1,4 +1,4 @@
-"""Operations: Prometheus metrics summed over workers, JSON access logs, a clean exit on SIGTERM."""
+"""Operations: Prometheus metrics summed over workers, JSON access logs, graceful shutdown on SIGTERM."""
 
 from __future__ import annotations
 
@@ -7,10 +7,12 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
 import msgpack
+import pytest
 import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "auth"))
@@ -74,3 +76,37 @@ def test_prometheus_metrics_sum_over_workers_and_access_log_is_json(tmp_path):
     assert any(e["route"] == "/api/2.0/mlflow/runs/log-batch" and e["status"] == 200 for e in entries)
     assert all({"ts", "method", "path", "status", "duration_ms", "user"} <= e.keys() for e in entries)
     assert not any("?" in e["path"] for e in entries)
+
+
+def test_sigterm_lets_an_in_flight_upload_finish(tmp_path):
+    """An upload whose body is still arriving when SIGTERM comes is answered 200 and kept; then the exit is 0."""
+    proc, url, _log = _start(tmp_path)
+    run_id = _new_run(url)
+    started = threading.Event()
+    outcome = {}
+
+    def slow_body():
+        for _ in range(10):
+            yield b"x" * 1000
+            started.set()
+            time.sleep(0.2)
+
+    def upload():
+        try:
+            r = requests.put(url + f"/api/2.0/mlflow-artifacts/artifacts/0/{run_id}/artifacts/slow.bin",
+                             data=slow_body(), timeout=60)
+            outcome["status"] = r.status_code
+        except requests.RequestException as e:
+            outcome["error"] = repr(e)
+
+    thread = threading.Thread(target=upload)
+    thread.start()
+    assert started.wait(30)
+    time.sleep(0.3)
+    os.killpg(proc.pid, signal.SIGTERM)  # while the body is still arriving
+    thread.join(60)
+    assert outcome.get("status") == 200, outcome
+    assert (tmp_path / "art" / "0" / run_id / "artifacts" / "slow.bin").stat().st_size == 10_000
+    assert proc.wait(30) == 0
+    with pytest.raises(requests.ConnectionError):  # and it no longer listens
+        requests.get(url + "/health", timeout=5)
