@@ -190,6 +190,130 @@ async def get_permission_of_user(request: web.Request) -> web.Response:
     return json_response({"allowed": permission.can_use, "permission": permission.name})
 
 
+def _roles(request: web.Request):
+    return request.app[AUTHORIZER].roles
+
+
+def _admin_only(fn: Handler) -> Handler:
+    async def handler(request: web.Request) -> web.StreamResponse:
+        if not _caller(request).is_admin:
+            return forbidden()
+        return await fn(request)
+
+    handler.__name__ = fn.__name__
+    handler.__doc__ = fn.__doc__
+    return _self_checked(handler)
+
+
+@routes.post("/mlflow/roles/create")
+@_admin_only
+async def create_role(request: web.Request) -> web.Response:
+    p = await _params(request)
+    role = await in_thread(request, _roles(request).create_role, p.get("workspace"), p.get("name"),
+                           p.get("description"))
+    return json_response({"role": role})
+
+
+@routes.get("/mlflow/roles/get")
+@_admin_only
+async def get_role(request: web.Request) -> web.Response:
+    p = await _params(request)
+    return json_response({"role": await in_thread(request, _roles(request).get_role, _required(p, "role_id"))})
+
+
+@routes.get("/mlflow/roles/list")
+@_admin_only
+async def list_roles(request: web.Request) -> web.Response:
+    p = await _params(request)
+    return json_response({"roles": await in_thread(request, _roles(request).list_roles, p.get("workspace"))})
+
+
+@routes.patch("/mlflow/roles/update")
+@_admin_only
+async def update_role(request: web.Request) -> web.Response:
+    p = await _params(request)
+    role = await in_thread(request, _roles(request).update_role, _required(p, "role_id"), p.get("name"),
+                           p.get("description"))
+    return json_response({"role": role})
+
+
+@routes.delete("/mlflow/roles/delete")
+@_admin_only
+async def delete_role(request: web.Request) -> web.Response:
+    p = await _params(request)
+    await in_thread(request, _roles(request).delete_role, _required(p, "role_id"))
+    return json_response({})
+
+
+@routes.post("/mlflow/roles/permissions/add")
+@_admin_only
+async def add_role_permission(request: web.Request) -> web.Response:
+    p = await _params(request)
+    rp = await in_thread(request, _roles(request).add_permission, _required(p, "role_id"),
+                         _required(p, "resource_type"), _required(p, "resource_pattern"), _required(p, "permission"))
+    return json_response({"role_permission": rp})
+
+
+@routes.delete("/mlflow/roles/permissions/remove")
+@_admin_only
+async def remove_role_permission(request: web.Request) -> web.Response:
+    p = await _params(request)
+    await in_thread(request, _roles(request).remove_permission, _required(p, "role_permission_id"))
+    return json_response({})
+
+
+@routes.get("/mlflow/roles/permissions/list")
+@_admin_only
+async def list_role_permissions(request: web.Request) -> web.Response:
+    p = await _params(request)
+    perms = await in_thread(request, _roles(request).list_permissions, _required(p, "role_id"))
+    return json_response({"role_permissions": perms})
+
+
+@routes.patch("/mlflow/roles/permissions/update")
+@_admin_only
+async def update_role_permission(request: web.Request) -> web.Response:
+    p = await _params(request)
+    rp = await in_thread(request, _roles(request).update_permission, _required(p, "role_permission_id"),
+                         _required(p, "permission"))
+    return json_response({"role_permission": rp})
+
+
+@routes.post("/mlflow/roles/assign")
+@_admin_only
+async def assign_role(request: web.Request) -> web.Response:
+    p = await _params(request)
+    assignment = await in_thread(request, _roles(request).assign, _required(p, "username"), _required(p, "role_id"))
+    return json_response({"assignment": assignment})
+
+
+@routes.delete("/mlflow/roles/unassign")
+@_admin_only
+async def unassign_role(request: web.Request) -> web.Response:
+    p = await _params(request)
+    await in_thread(request, _roles(request).unassign, _required(p, "username"), _required(p, "role_id"))
+    return json_response({})
+
+
+@routes.get("/mlflow/users/roles/list")
+@_self_checked
+async def list_user_roles(request: web.Request) -> web.Response:
+    p = await _params(request)
+    username = _required(p, "username")
+    caller = _caller(request)
+    if not caller.is_admin and caller.username != username:
+        return forbidden()
+    return json_response({"roles": await in_thread(request, _roles(request).roles_of_user, username)})
+
+
+@routes.get("/mlflow/roles/users/list")
+@_admin_only
+async def list_role_users(request: web.Request) -> web.Response:
+    p = await _params(request)
+    return json_response({"assignments": await in_thread(request, _roles(request).users_of_role,
+                                                         _required(p, "role_id"))})
+
+
 @token_routes.post("/tokens/create")
 @_self_checked
 async def create_token(request: web.Request) -> web.Response:

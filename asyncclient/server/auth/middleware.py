@@ -22,6 +22,7 @@ from asyncclient.server.auth.passwords import VerifiedPasswords
 from asyncclient.server.auth.permissions import (
     ALL_PERMISSIONS,
     MANAGE,
+    NO_PERMISSIONS,
     RESOURCE_EXPERIMENT,
     RESOURCE_REGISTERED_MODEL,
     Permission,
@@ -56,8 +57,11 @@ class Authorizer:
     """Credentials -> user, user + resources -> allowed. Blocking methods: call them in the thread pool."""
 
     def __init__(self, config: AuthConfig, store: AuthStore, resolver: ResourceResolver):
+        from asyncclient.server.auth.roles import RoleStore
+
         self.config = config
         self.store = store
+        self.roles = RoleStore(store)
         self.resolver = resolver
         self.default_permission = ALL_PERMISSIONS[config.default_permission]
         self._verified = VerifiedPasswords()
@@ -84,19 +88,26 @@ class Authorizer:
         return user
 
     def permission(self, user: User, resource: Resource) -> Permission:
-        granted = self.store.permission_of(user.id, *resource)
-        return ALL_PERMISSIONS[granted] if granted else self.default_permission
+        resource_type, resource_id = resource
+        names = [name for pattern, name in self.roles.grants_of_user(user.id, resource_type)
+                 if pattern in ("*", resource_id)]
+        granted = self.store.permission_of(user.id, resource_type, resource_id)
+        return _fold(names + [granted] if granted else names, self.default_permission)
 
     def allowed(self, user: User, capability: str, resources: list[Resource]) -> bool:
         return all(getattr(self.permission(user, r), capability) for r in resources)
 
     def readable(self, user: User, resource_type: str) -> Callable[[Any], bool]:
         grants = self.store.permissions_of(user.id, resource_type)
-        default = self.default_permission.can_read
+        role_grants = self.roles.grants_of_user(user.id, resource_type)
+        default = self.default_permission
 
         def can_read(resource_id: Any) -> bool:
-            name = grants.get(str(resource_id))
-            return ALL_PERMISSIONS[name].can_read if name else default
+            rid = str(resource_id)
+            names = [name for pattern, name in role_grants if pattern in ("*", rid)]
+            if rid in grants:
+                names.append(grants[rid])
+            return _fold(names, default).can_read
 
         return can_read
 
@@ -106,6 +117,16 @@ class Authorizer:
 
 
 AUTHORIZER = web.AppKey("authorizer", Authorizer)
+_PRIORITY = {"NO_PERMISSIONS": 0, "READ": 1, "USE": 2, "EDIT": 3, "MANAGE": 4}
+
+
+def _fold(names: list[str], default: Permission) -> Permission:
+    """MLflow's fold of a user's grants on one resource: DENY wins, else the highest; none: the default."""
+    if not names:
+        return default
+    if "DENY" in names:
+        return NO_PERMISSIONS
+    return ALL_PERMISSIONS[max(names, key=_PRIORITY.__getitem__)]
 
 
 def _strip(path: str, static_prefix: str) -> str:

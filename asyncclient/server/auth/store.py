@@ -146,6 +146,7 @@ class AuthStore:
         def delete(conn):
             conn.execute(sa.delete(permissions).where(permissions.c.user_id == user.id))
             conn.execute(sa.delete(tokens).where(tokens.c.user_id == user.id))
+            conn.execute(sa.text("DELETE FROM auth_user_roles WHERE user_id = :u"), {"u": user.id})
             conn.execute(sa.delete(users).where(users.c.id == user.id))
 
         self._write(delete)
