@@ -26,8 +26,10 @@ def _scenario(server, monkeypatch) -> list:
     monkeypatch.setenv("MLFLOW_TRACKING_USERNAME", ADMIN[0])
     monkeypatch.setenv("MLFLOW_TRACKING_PASSWORD", ADMIN[1])
     admin = get_app_client("basic-auth", tracking_uri=server.url)
-    log = {"json": {"run_id": server.run_id, "key": "via_role", "value": 1.0, "timestamp": 1, "step": 0}}
-    get = {"params": {"run_id": server.run_id}}
+    run_id = requests.post(server.url + "/api/2.0/mlflow/runs/create", json={"experiment_id": server.experiment_id},
+                           auth=ADMIN, timeout=60).json()["run"]["info"]["run_id"]
+    log = {"json": {"run_id": run_id, "key": "via_role", "value": 1.0, "timestamp": 1, "step": 0}}
+    get = {"params": {"run_id": run_id}}
     out = []
     writers = admin.create_role("default", "writers", "may write the shared experiment")
     out.append((writers.name, writers.workspace, writers.description))

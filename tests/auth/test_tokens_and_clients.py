@@ -23,11 +23,13 @@ def test_token_works_with_mlflow_client_until_revoked(ours, monkeypatch):
     created = requests.post(ours.url + "/api/2.0/asyncclient/tokens/create", json={"name": "ci"},
                             auth=USERS["editor"], timeout=30).json()
     token, token_id = created["token"], created["token_info"]["id"]
+    run_id = requests.post(ours.url + "/api/2.0/mlflow/runs/create", json={"experiment_id": ours.experiment_id},
+                           auth=ADMIN, timeout=30).json()["run"]["info"]["run_id"]
     monkeypatch.delenv("MLFLOW_TRACKING_USERNAME", raising=False)
     monkeypatch.setenv("MLFLOW_TRACKING_TOKEN", token)
     client = MlflowClient(ours.url)
-    client.log_metric(ours.run_id, "via_token", 1.0, step=0)
-    assert _metric_count(ours, ours.run_id, "via_token") == 1
+    client.log_metric(run_id, "via_token", 1.0, step=0)
+    assert _metric_count(ours, run_id, "via_token") == 1
     listed = requests.get(ours.url + "/api/2.0/asyncclient/tokens/list", auth=USERS["editor"], timeout=30).json()
     assert [t["id"] for t in listed["tokens"]] == [token_id]  # the secret itself is never listed
     assert "token" not in listed["tokens"][0]
@@ -36,9 +38,9 @@ def test_token_works_with_mlflow_client_until_revoked(ours, monkeypatch):
     assert requests.post(ours.url + "/api/2.0/asyncclient/tokens/revoke", json={"token_id": token_id},
                          auth=USERS["editor"], timeout=30).status_code == 200
     with pytest.raises(MlflowException) as refused:
-        client.log_metric(ours.run_id, "via_token", 2.0, step=1)
+        client.log_metric(run_id, "via_token", 2.0, step=1)
     assert refused.value.get_http_status_code() == 401
-    assert _metric_count(ours, ours.run_id, "via_token") == 1
+    assert _metric_count(ours, run_id, "via_token") == 1
 
 
 def test_msgpack_ingest_is_checked_and_nothing_refused_is_stored(ours):

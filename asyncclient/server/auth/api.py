@@ -214,10 +214,17 @@ async def create_role(request: web.Request) -> web.Response:
     return json_response({"role": role})
 
 
+async def _may_view_role(request: web.Request, role_id: object) -> bool:
+    caller = _caller(request)
+    return caller.is_admin or await in_thread(request, _roles(request).may_view, caller.id, role_id)
+
+
 @routes.get("/mlflow/roles/get")
-@_admin_only
+@_self_checked
 async def get_role(request: web.Request) -> web.Response:
     p = await _params(request)
+    if not await _may_view_role(request, p.get("role_id")):
+        return forbidden()
     return json_response({"role": await in_thread(request, _roles(request).get_role, _required(p, "role_id"))})
 
 
@@ -263,9 +270,11 @@ async def remove_role_permission(request: web.Request) -> web.Response:
 
 
 @routes.get("/mlflow/roles/permissions/list")
-@_admin_only
+@_self_checked
 async def list_role_permissions(request: web.Request) -> web.Response:
     p = await _params(request)
+    if not await _may_view_role(request, p.get("role_id")):
+        return forbidden()
     perms = await in_thread(request, _roles(request).list_permissions, _required(p, "role_id"))
     return json_response({"role_permissions": perms})
 

@@ -236,6 +236,21 @@ class RoleStore:
                                 .order_by(user_roles.c.id)).all()
         return [{"id": r.id, "user_id": r.user_id, "role_id": r.role_id} for r in rows]
 
+    def may_view(self, user_id: int, role_id: object) -> bool:
+        """MLflow's rule for viewing a role: the role exists and the user has some presence in its workspace
+        (a grant of their own or a role); with one workspace, any grant or role at all."""
+        with self._engine.connect() as conn:
+            try:
+                exists = conn.execute(sa.select(roles.c.id).where(roles.c.id == _int(role_id, "role_id"))).first()
+            except MlflowException:
+                return False
+            if exists is None:
+                return False
+            own = conn.execute(sa.text("SELECT 1 FROM auth_permissions WHERE user_id = :u LIMIT 1"),
+                               {"u": user_id}).first()
+            assigned = conn.execute(sa.select(user_roles.c.id).where(user_roles.c.user_id == user_id)).first()
+            return own is not None or assigned is not None
+
     def grants_of_user(self, user_id: int, resource_type: str) -> list[tuple[str, str]]:
         """(resource pattern, permission) of every role grant of the user on one resource type."""
         with self._engine.connect() as conn:
