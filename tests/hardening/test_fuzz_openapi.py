@@ -2,7 +2,7 @@
 
 The server runs with the basic-auth app and the fuzzer is admin, so requests reach the handlers. Whatever
 is sent, no answer may be a 5xx (but the documented 501 of unsupported multipart/presigned transfers). The counts (operations, cases, statuses) are printed in the test output.
-``ASYNCCLIENT_FUZZ_EXAMPLES`` (default 4) sets the examples per operation and mode; CI keeps the default
+``ASYNCCLIENT_FUZZ_EXAMPLES`` (default 3) sets the examples per operation and mode; CI keeps the default
 so the run stays near a minute.
 """
 
@@ -20,7 +20,7 @@ from hypothesis import HealthCheck, given, settings
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "auth"))
 from auth_servers import ADMIN, start_auth_server  # noqa: E402
 
-EXAMPLES = int(os.environ.get("ASYNCCLIENT_FUZZ_EXAMPLES", "4"))
+EXAMPLES = int(os.environ.get("ASYNCCLIENT_FUZZ_EXAMPLES", "3"))
 
 
 @pytest.fixture(scope="module")
