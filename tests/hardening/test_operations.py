@@ -81,7 +81,6 @@ def test_prometheus_metrics_sum_over_workers_and_access_log_is_json(tmp_path):
 def test_sigterm_lets_an_in_flight_upload_finish(tmp_path):
     """An upload whose body is still arriving when SIGTERM comes is answered 200 and kept; then the exit is 0."""
     proc, url, _log = _start(tmp_path)
-    run_id = _new_run(url)
     started = threading.Event()
     outcome = {}
 
@@ -99,14 +98,18 @@ def test_sigterm_lets_an_in_flight_upload_finish(tmp_path):
         except requests.RequestException as e:
             outcome["error"] = repr(e)
 
-    thread = threading.Thread(target=upload)
-    thread.start()
-    assert started.wait(30)
-    time.sleep(0.3)
-    os.killpg(proc.pid, signal.SIGTERM)  # while the body is still arriving
-    thread.join(60)
-    assert outcome.get("status") == 200, outcome
-    assert (tmp_path / "art" / "0" / run_id / "artifacts" / "slow.bin").stat().st_size == 10_000
-    assert proc.wait(30) == 0
-    with pytest.raises(requests.ConnectionError):  # and it no longer listens
-        requests.get(url + "/health", timeout=5)
+    try:
+        run_id = _new_run(url)
+        thread = threading.Thread(target=upload)
+        thread.start()
+        assert started.wait(30)
+        time.sleep(0.3)
+        os.killpg(proc.pid, signal.SIGTERM)  # while the body is still arriving
+        thread.join(60)
+        assert outcome.get("status") == 200, outcome
+        assert (tmp_path / "art" / "0" / run_id / "artifacts" / "slow.bin").stat().st_size == 10_000
+        assert proc.wait(30) == 0
+        with pytest.raises(requests.ConnectionError):  # and it no longer listens
+            requests.get(url + "/health", timeout=5)
+    finally:
+        _stop(proc)
