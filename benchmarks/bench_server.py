@@ -5,7 +5,9 @@ One run measures, on the same backend type (SQLite in a fresh temp folder):
      asyncclient server vs ``mlflow server`` at its defaults, and the ratio (target >= 10x, goal 20x);
   2. the msgpack fast path (``application/x-asyncclient-msgpack``) to asyncclient's server;
   3. 8 concurrent clients (JSON, 1000 metrics per request) to both;
-  4. the same on PostgreSQL when one is available (``ASYNCCLIENT_TEST_POSTGRES_URI``, or initdb/pg_ctl).
+  4. the same on PostgreSQL when one is available (``ASYNCCLIENT_TEST_POSTGRES_URI``, or initdb/pg_ctl);
+  5. ingest with the basic-auth app on (a non-admin user, basic auth, permission checked per request) vs off,
+     msgpack 1000/req, rounds interleaved; target >= 90% (``--auth-only`` runs just this).
 
 Every point is stored exactly once (distinct steps per request), and the run's history is counted at the
 end so a server that drops data cannot win. Usage: ``python benchmarks/bench_server.py [--quick]``.
@@ -15,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import base64
 import glob
 import os
 import shutil
@@ -36,6 +39,8 @@ import requests
 REPO = Path(__file__).resolve().parents[1]
 JSON_TYPE = {"Content-Type": "application/json"}
 MSGPACK_TYPE = {"Content-Type": "application/x-asyncclient-msgpack"}
+# Credentials of the auth-on rounds (section 5): None talks to a server without auth.
+_AUTH: tuple[str, str] | None = None
 
 
 def free_port() -> int:
@@ -94,8 +99,10 @@ def start_mlflow(workdir: Path, backend: str) -> Server:
 
 def new_run(url: str) -> str:
     api = url + "/api/2.0/mlflow/"
-    exp = requests.post(api + "experiments/create", json={"name": "bench-" + uuid.uuid4().hex}).json()["experiment_id"]
-    return requests.post(api + "runs/create", json={"experiment_id": exp, "start_time": 0}).json()["run"]["info"]["run_id"]
+    exp = requests.post(api + "experiments/create", json={"name": "bench-" + uuid.uuid4().hex},
+                        auth=_AUTH).json()["experiment_id"]
+    return requests.post(api + "runs/create", json={"experiment_id": exp, "start_time": 0},
+                         auth=_AUTH).json()["run"]["info"]["run_id"]
 
 
 def json_bodies(run_id: str, count: int, per_request: int) -> list[bytes]:
@@ -117,6 +124,8 @@ async def _drive(url: str, bodies_per_conn: list[list[bytes]], headers: dict, se
     done = errors = 0
     target = url + "/api/2.0/mlflow/runs/log-batch"
     connector = aiohttp.TCPConnector(limit=len(bodies_per_conn))
+    if _AUTH:
+        headers = {**headers, "Authorization": "Basic " + base64.b64encode(":".join(_AUTH).encode()).decode()}
     async with aiohttp.ClientSession(connector=connector) as session:
         t0 = time.perf_counter()
         deadline = t0 + seconds
@@ -140,7 +149,8 @@ async def _drive(url: str, bodies_per_conn: list[list[bytes]], headers: dict, se
 def stored_points(url: str, run_ids: list[str]) -> int:
     total = 0
     for rid in run_ids:
-        r = requests.get(url + "/api/2.0/mlflow/metrics/get-history", params={"run_id": rid, "metric_key": "loss"})
+        r = requests.get(url + "/api/2.0/mlflow/metrics/get-history", params={"run_id": rid, "metric_key": "loss"},
+                         auth=_AUTH)
         total += len(r.json().get("metrics", []))
     return total
 
@@ -217,12 +227,50 @@ def create_database(server_uri: str) -> str:
     return server_uri.rpartition("/")[0] + "/" + name
 
 
+def auth_overhead(tmp_path: Path, seconds: float, max_requests: int, rounds: int = 3) -> None:
+    """Section 5: the same ingest to a server with and without ``--app-name basic-auth``, interleaved."""
+    global _AUTH
+    admin = ("admin", "bench-admin-password")
+    os.environ["MLFLOW_AUTH_ADMIN_PASSWORD"] = admin[1]
+    servers = {}
+    for mode in ("off", "on"):
+        workdir = tmp_path / f"auth-{mode}"
+        workdir.mkdir(parents=True)
+        port = free_port()
+        cmd = [sys.executable, "-m", "asyncclient.server", "--backend-store-uri", f"sqlite:///{workdir / 'a.db'}",
+               "--host", "127.0.0.1", "--port", str(port), "--artifacts-destination", str(workdir / "art")]
+        servers[mode] = start(f"asyncclient-auth-{mode}", cmd + (["--app-name", "basic-auth"] if mode == "on" else []),
+                              workdir, port)
+    try:
+        user = ("bench-user", "bench-user-password")
+        requests.post(servers["on"].url + "/api/2.0/mlflow/users/create",
+                      json={"username": user[0], "password": user[1]}, auth=admin).raise_for_status()
+        results: dict[str, list[float]] = {"off": [], "on": []}
+        for mode in ("off", "on"):
+            _AUTH = user if mode == "on" else None
+            warm_up(servers[mode])
+        for _ in range(rounds):
+            for mode in ("off", "on"):
+                _AUTH = user if mode == "on" else None
+                results[mode].append(measure(servers[mode], 4, 1000, seconds, max_requests, "msgpack"))
+        _AUTH = None
+        off, on = (sorted(results[m])[len(results[m]) // 2] for m in ("off", "on"))
+        print(f"{'[sqlite] msgpack 1000/req, 4 conns, auth off (median)':<58} {off:12,.0f}")
+        print(f"{'[sqlite] msgpack 1000/req, 4 conns, auth on (median)':<58} {on:12,.0f}")
+        print(f"auth on / auth off = {on / off:.1%} (target >= 90%); rounds off {[round(x) for x in results['off']]}"
+              f" on {[round(x) for x in results['on']]}")
+    finally:
+        for server in servers.values():
+            server.stop()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="short windows (about a minute in all)")
     parser.add_argument("--workers", type=int, default=1, help="asyncclient server worker processes")
     parser.add_argument("--backends", default="sqlite,postgresql",
                         help="comma-separated: sqlite, postgresql (skipped when unavailable)")
+    parser.add_argument("--auth-only", action="store_true", help="only section 5: ingest with auth on vs off")
     args = parser.parse_args()
     seconds = 3.0 if args.quick else 8.0
     ours_max = 150 if args.quick else 400       # requests per connection, pre-serialized
@@ -238,7 +286,8 @@ def main() -> None:
     print(f"{'points/s stored (higher is better)':<58} {'asyncclient':>12} {'mlflow':>12}  ratio")
     with tempfile.TemporaryDirectory(prefix="bench-server-") as tmp:
         tmp_path = Path(tmp)
-        for backend_name in args.backends.split(","):
+        auth_overhead(tmp_path, seconds, ours_max)
+        for backend_name in ([] if args.auth_only else args.backends.split(",")):
             if backend_name == "postgresql":
                 pg, cleanup_pg = postgres_uri()
                 if pg is None:

@@ -22,6 +22,7 @@ from asyncclient.server import (
     logged_models,
     metrics,
     misc,
+    openapi,
     registry,
     runs,
     ui,
@@ -71,7 +72,9 @@ async def _errors(request: web.Request, handler: Handler) -> web.StreamResponse:
         raise
     except Exception as e:  # a bug: say so in MLflow's format instead of an HTML page
         _log.exception("%s %s failed", request.method, request.path)
-        return error_response(MlflowException(f"{type(e).__name__}: {e}", error_code="INTERNAL_ERROR"))
+        # The log has the traceback; the answer names no internal path, query or exception text.
+        return error_response(MlflowException(f"Internal error ({type(e).__name__}); see the server log.",
+                                              error_code="INTERNAL_ERROR"))
 
 
 def _disabled(reason: str) -> Handler:
@@ -117,6 +120,7 @@ def create_app(config: ServerConfig | None = None, store: TrackingStore | None =
     _mount(app, ui_endpoints.root_routes, (sp,), tracking_off)
     _mount(app, graphql_routes.routes, (sp,), tracking_off)
     _mount(app, misc.routes, (sp,))
+    _mount(app, openapi.routes, (sp,))
     _mount(app, bucketed.routes, tuple(sp + p for p in ASYNCCLIENT_PREFIXES), tracking_off)
     if not config.artifacts_only:
         _mount(app, ui.routes, (sp,))
@@ -135,4 +139,18 @@ def create_app(config: ServerConfig | None = None, store: TrackingStore | None =
             app[STORE].close()
 
     app.cleanup_ctx.append(lifecycle)
+    if config.expose_prometheus:
+        from asyncclient.server import prometheus
+
+        prometheus.install(app, config.expose_prometheus)
+    if not config.disable_security_middleware:
+        from asyncclient.server import security
+
+        security.install(app, config.allowed_hosts, config.cors_allowed_origins, config.x_frame_options, sp)
+    if config.app_name:
+        from asyncclient.server import auth
+
+        if config.app_name != auth.APP_NAME:
+            raise ValueError(f"Unknown app name {config.app_name!r}: the one app is {auth.APP_NAME!r}.")
+        auth.install(app, _mount)
     return app

@@ -269,5 +269,6 @@ async def log_batch(request: web.Request) -> web.Response:
                             model_metrics=model_metrics)
         else:
             await in_thread(request, request.app[STORE].log_batch, run_id, metrics, params, tags)
+    request["asyncclient.points_ingested"] = len(metrics)  # read by --expose-prometheus (prometheus.py)
     return empty_response()
 

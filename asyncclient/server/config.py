@@ -33,6 +33,15 @@ class ServerConfig:
     static_prefix: str = ""
     store_threads: int = 8
     max_request_body_bytes: int = MAX_REQUEST_BODY_BYTES
+    # "basic-auth": users, permissions and tokens (asyncclient/server/auth), as ``mlflow server --app-name``.
+    app_name: str | None = None
+    # Security middleware (asyncclient/server/security.py), ``mlflow server``'s flags and defaults.
+    allowed_hosts: list[str] | None = None
+    cors_allowed_origins: list[str] | None = None
+    x_frame_options: str = "SAMEORIGIN"
+    disable_security_middleware: bool = False
+    # --expose-prometheus: the multiprocess metrics folder; None serves no /metrics.
+    expose_prometheus: str | None = None
 
     def resolved_artifact_root(self) -> str | None:
         if self.default_artifact_root:

@@ -6,6 +6,7 @@ so any worker may answer any request; the kernel spreads connections over the wo
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import logging
 import multiprocessing
@@ -14,10 +15,10 @@ import signal
 import sys
 import time
 
-from aiohttp import web
-
+from asyncclient.server.access_log import JsonAccessLogger
 from asyncclient.server.app import create_app, open_store
 from asyncclient.server.config import ServerConfig
+from asyncclient.server.graceful import serve_until_signal
 
 _log = logging.getLogger(__name__)
 
@@ -38,17 +39,21 @@ MAX_REQUEST_LINE_BYTES = 1024 * 1024
 MAX_HEADER_FIELD_BYTES = 64 * 1024
 
 
+# SIGTERM / SIGINT: requests in flight get this long to finish (graceful.py).
+GRACEFUL_SHUTDOWN_S = 30.0
+
+
 def _serve_one(config: ServerConfig, host: str, port: int, reuse_port: bool, access_log: bool) -> None:
     _tune_gc()
-    web.run_app(
-        create_app(config), host=host, port=port, reuse_port=reuse_port or None,
-        access_log=logging.getLogger("aiohttp.access") if access_log else None,
-        print=None, handle_signals=True,
+    asyncio.run(serve_until_signal(
+        create_app(config), host, port, reuse_port, GRACEFUL_SHUTDOWN_S,
+        access_log=logging.getLogger("asyncclient.access") if access_log else None,
+        access_log_class=JsonAccessLogger,
         # aiohttp's 8 KiB request-line limit answers a long query string (1,000 run_ids for
         # get-history-bulk) with a plain-text 400 before any handler runs; MLflow's server lets it through
         # to the handler, which answers INVALID_PARAMETER_VALUE in JSON. So do we.
         max_line_size=MAX_REQUEST_LINE_BYTES, max_field_size=MAX_HEADER_FIELD_BYTES,
-    )
+    ))
 
 
 def serve(config: ServerConfig, host: str = "127.0.0.1", port: int = 5000, workers: int = 1,
@@ -56,7 +61,16 @@ def serve(config: ServerConfig, host: str = "127.0.0.1", port: int = 5000, worke
     """Serve until SIGINT/SIGTERM (``mlflow server`` equivalent)."""
     if not config.artifacts_only:
         # Create and migrate the database once, before any worker exists, so workers never race on it.
-        open_store(config).close()
+        store = open_store(config)
+        try:
+            if config.app_name:
+                # The first admin too; without an admin password the server refuses to start, as MLflow's.
+                from asyncclient.server.auth import bootstrap_admin, open_auth_store
+                from asyncclient.server.auth.config import read_auth_config
+
+                bootstrap_admin(open_auth_store(store), read_auth_config())
+        finally:
+            store.close()
     where = f"http://{host}:{port}"
     if workers <= 1:
         print(f"asyncclient server listening on {where}", file=sys.stderr, flush=True)

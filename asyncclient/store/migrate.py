@@ -17,7 +17,7 @@ from sqlalchemy.engine import Connection, Engine
 from asyncclient.store.engine import is_sqlite, make_engine, with_retry, writer
 
 # The newest revision in migrations/versions; a test checks it against alembic's head.
-SCHEMA_REVISION = "0003"
+SCHEMA_REVISION = "0004"
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 _PG_MIGRATION_LOCK_ID = 0x61737963  # arbitrary, constant: serializes concurrent upgrades on one server
 
