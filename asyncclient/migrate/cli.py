@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import tempfile
 from datetime import UTC, datetime
 
 import click
@@ -25,6 +27,16 @@ def _time_ms(value: str | None) -> int | None:
     return int(moment.timestamp() * 1000)
 
 
+def _embedded_store_missing(uri: str) -> bool:
+    from asyncclient.store.uri import resolve_db_uri
+    from asyncclient.transports import is_embedded_uri
+
+    if not is_embedded_uri(uri):
+        return False
+    db_uri = resolve_db_uri(uri)[0]
+    return db_uri.startswith("sqlite:///") and not os.path.exists(db_uri[len("sqlite:///"):])
+
+
 def _copy_options(command):
     options = [
         click.option("--experiment", "experiments", multiple=True,
@@ -46,16 +58,22 @@ def _run_copy(source_uri: str, dest_uri: str, experiments, since, until, dry_run
 
     selection = CopyFilter(tuple(experiments), _time_ms(since), _time_ms(until))
     source = dest = None
-    try:
-        source = TrackingSource(source_uri) if source_is_asyncclient else open_source(source_uri)
-        dest = Destination(dest_uri)
-        summary = copy_tracking_data(source, dest, selection, dry_run=dry_run, progress=progress)
-    except MlflowException as e:
-        raise click.ClickException(str(e)) from e
-    finally:
-        for end in (source, dest):
-            if end is not None:
-                end.close()
+    with tempfile.TemporaryDirectory() as scratch:
+        if dry_run and _embedded_store_missing(dest_uri):
+            # Opening an embedded store creates it: a dry run compares with an empty one instead.
+            dest_uri_used = scratch
+        else:
+            dest_uri_used = dest_uri
+        try:
+            source = TrackingSource(source_uri) if source_is_asyncclient else open_source(source_uri)
+            dest = Destination(dest_uri_used)
+            summary = copy_tracking_data(source, dest, selection, dry_run=dry_run, progress=progress)
+        except MlflowException as e:
+            raise click.ClickException(str(e)) from e
+        finally:
+            for end in (source, dest):
+                if end is not None:
+                    end.close()
     click.echo(f"{source_uri} -> {dest_uri}")
     for line in summary.lines():
         click.echo(line)

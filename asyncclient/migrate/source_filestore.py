@@ -142,6 +142,9 @@ class FileStoreSource:
         folder = os.path.join(self._experiment_folders()[run.info.experiment_id], run.info.run_id)
         return self._history(folder)
 
+    def metric_histories(self, runs: list[Run]) -> dict[str, History]:
+        return {run.info.run_id: self.metric_history(run) for run in runs}
+
     def artifact_repository(self, run: Run):
         uri = run.info.artifact_uri
         return client_repository(uri) if uri else None

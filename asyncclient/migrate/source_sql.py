@@ -124,6 +124,9 @@ class MlflowSqlSource:
                 history[key].append((_metric_value(value, is_nan), timestamp, step))
         return dict(history)
 
+    def metric_histories(self, runs: list[Run]) -> dict[str, History]:
+        return {run.info.run_id: self.metric_history(run) for run in runs}
+
     def artifact_repository(self, run: Run):
         uri = run.info.artifact_uri
         if not uri:

@@ -31,6 +31,9 @@ class Source(Protocol):
     def metric_history(self, run: Run) -> History:
         """The full history of every metric of the run."""
 
+    def metric_histories(self, runs: list[Run]) -> dict[str, History]:
+        """``metric_history`` of several runs by run id (a server source reads them together)."""
+
     def artifact_repository(self, run: Run) -> ArtifactRepository | None:
         """Where the run's artifact files are read from (None: the run has no artifact location)."""
 

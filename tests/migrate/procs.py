@@ -65,9 +65,9 @@ def asyncclient_server(workdir: str, backend_store_uri: str | None = None):
                      "--artifacts-destination", f"{workdir}/mlartifacts"], workdir, "asyncclient")
 
 
-def run_cli(*args: str, check: bool = True) -> subprocess.CompletedProcess:
+def run_cli(*args: str, check: bool = True, progress: bool = False) -> subprocess.CompletedProcess:
     """``python -m asyncclient.cli ...`` of the checkout under test (tests/conftest.py sets PYTHONPATH)."""
-    done = subprocess.run([sys.executable, "-m", "asyncclient.cli", *args, "--no-progress"],
+    done = subprocess.run([sys.executable, "-m", "asyncclient.cli", *args, "--progress" if progress else "--no-progress"],
                           capture_output=True, text=True, timeout=300)
     if check and done.returncode != 0:
         raise AssertionError(f"asyncclient {' '.join(args)} failed ({done.returncode}):\n{done.stdout}\n{done.stderr}")
