@@ -40,7 +40,9 @@ def test_experiment_filter_copies_only_that_experiment(source, tmp_path):
 def test_time_window_copies_runs_started_inside_it(source, tmp_path):
     dest = str(tmp_path / "dest")
     # Runs start at T0 + 1000 * (10 * experiment + i): this window holds alpha's second run and beta's first.
-    run_cli("import", source, "--to", dest, "--since", str(T0 + 11_000), "--until", str(T0 + 21_000))
+    # --since as an ISO time (UTC when no zone is given), --until in ms since the epoch.
+    assert T0 + 11_000 == 1_700_000_011_000
+    run_cli("import", source, "--to", dest, "--since", "2023-11-14T22:13:31", "--until", str(T0 + 21_000))
     assert _runs_by_experiment(dest) == {"Default": set(), "alpha": {"run-1-1"}, "beta": {"run-2-0"}}
 
 
