@@ -27,20 +27,27 @@ def _dataset_input(name: str, context: str) -> DatasetInput:
     return DatasetInput(dataset._to_mlflow_entity(), tags=[InputTag("mlflow.data.context", context)])
 
 
-def populate(uri: str, runs_per_experiment: int = 2, steps: int = 1200) -> None:
+def populate(uri: str, runs: tuple[int, int, int] = (1, 2, 1), steps: int = 1200, prefix: str = "") -> list[str]:
     """Experiments (one deleted, with tags), runs in every state (finished, failed, running, deleted), params,
-    tags, histories with NaN, ±inf, repeated steps and out-of-order timestamps, datasets and artifacts."""
+    tags, histories with NaN, ±inf, repeated steps and out-of-order timestamps, datasets and artifacts.
+
+    ``runs``: how many runs in Default, alpha and beta (deleted); alpha's second run is deleted. With a
+    ``prefix`` (a server shared with other tests) the experiments are <prefix>gamma, <prefix>alpha and
+    <prefix>beta instead. Returns the experiment names."""
     client = MlflowClient(uri)
-    alpha = client.create_experiment("alpha", tags={"team": "vision", "mlflow.note.content": "# sweep"})
-    beta = client.create_experiment("beta", tags={"stage": "old"})
+    first = client.create_experiment(prefix + "gamma") if prefix else "0"
+    alpha = client.create_experiment(prefix + "alpha", tags={"team": "vision", "mlflow.note.content": "# sweep"})
+    beta = client.create_experiment(prefix + "beta", tags={"stage": "old"})
     with tempfile.TemporaryDirectory() as tmp:
         with open(os.path.join(tmp, "notes.txt"), "w") as f:
             f.write("hello from MLflow\n")
         os.makedirs(os.path.join(tmp, "model", "weights"))
         with open(os.path.join(tmp, "model", "weights", "w.bin"), "wb") as f:
             f.write(bytes(range(256)) * 40)
-        for e, experiment_id in enumerate(["0", alpha, beta]):
-            for i in range(runs_per_experiment):
+        count = 0
+        for e, experiment_id in enumerate([first, alpha, beta]):
+            for i in range(runs[e]):
+                count += 1
                 start = T0 + 1000 * (10 * e + i)
                 run = client.create_run(experiment_id, start_time=start, tags={"kind": f"k{i}"},
                                         run_name=f"run-{e}-{i}")
@@ -55,13 +62,14 @@ def populate(uri: str, runs_per_experiment: int = 2, steps: int = 1200) -> None:
                 client.log_inputs(rid, [_dataset_input(f"train{e}", "training"), _dataset_input("eval", "eval")])
                 client.log_artifact(rid, os.path.join(tmp, "notes.txt"))
                 client.log_artifacts(rid, os.path.join(tmp, "model"), "model")
-                if i % 3 == 0:
+                if count % 3 == 1:
                     client.set_terminated(rid, "FINISHED", end_time=start + 60_000)
-                elif i % 3 == 1:
-                    client.set_terminated(rid, "FAILED", end_time=start + 30_000)
+                elif count % 3 == 2:
+                    client.set_terminated(rid, "FAILED", end_time=start + 30_000)  # else left RUNNING
                 if e == 1 and i == 1:
                     client.delete_run(rid)
     client.delete_experiment(beta)
+    return [client.get_experiment(e).name for e in (first, alpha, beta)]
 
 
 def _stored(value: float):
@@ -86,14 +94,17 @@ def _artifacts(client, run_id: str, tmp: str, path: str | None = None) -> dict[s
     return files
 
 
-def snapshot(uri: str, source_ids: bool = False) -> dict:
+def snapshot(uri: str, source_ids: bool = False, only: list[str] | None = None) -> dict:
     """Everything MLflow's client shows of a store, keyed by experiment name and run id (``source_ids``:
     by the ``asyncclient.source_run_id`` tag, for an MLflow server that assigned its own ids).
+    ``only``: these experiments (by name), not all.
     Left out: ids and times the destination assigns (experiment ids, creation times, artifact URIs)."""
     client = MlflowClient(uri)
     found = {}
     with tempfile.TemporaryDirectory() as tmp:
         for exp in client.search_experiments(view_type=ViewType.ALL):
+            if only is not None and exp.name not in only:
+                continue
             runs = {}
             for run in client.search_runs([exp.experiment_id], run_view_type=ViewType.ALL, max_results=1000):
                 info, rid = run.info, run.info.run_id

@@ -31,7 +31,7 @@ def _stored_runs(db: str) -> tuple[int, int]:
 
 def test_import_killed_midway_then_rerun_equals_a_clean_import(tmp_path):
     source = f"sqlite:///{tmp_path}/mlflow.db"
-    populate(source, runs_per_experiment=RUNS // 3, steps=600)
+    populate(source, runs=(RUNS // 3,) * 3, steps=600)
     with ExitStack() as stack:
         resumed = stack.enter_context(asyncclient_server(str(tmp_path / "resumed")))
         clean = stack.enter_context(asyncclient_server(str(tmp_path / "clean")))
