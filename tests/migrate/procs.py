@@ -65,10 +65,13 @@ def asyncclient_server(workdir: str, backend_store_uri: str | None = None):
                      "--artifacts-destination", f"{workdir}/mlartifacts"], workdir, "asyncclient")
 
 
-def run_cli(*args: str, check: bool = True, progress: bool = False) -> subprocess.CompletedProcess:
-    """``python -m asyncclient.cli ...`` of the checkout under test (tests/conftest.py sets PYTHONPATH)."""
+def run_cli(*args: str, check: bool = True, progress: bool = False,
+            tracking_uri: str | None = None) -> subprocess.CompletedProcess:
+    """``python -m asyncclient.cli ...`` of the checkout under test (tests/conftest.py sets PYTHONPATH);
+    ``tracking_uri``: its MLFLOW_TRACKING_URI."""
+    env = dict(os.environ, MLFLOW_TRACKING_URI=tracking_uri) if tracking_uri else None
     done = subprocess.run([sys.executable, "-m", "asyncclient.cli", *args, "--progress" if progress else "--no-progress"],
-                          capture_output=True, text=True, timeout=300)
+                          capture_output=True, text=True, timeout=300, env=env)
     if check and done.returncode != 0:
         raise AssertionError(f"asyncclient {' '.join(args)} failed ({done.returncode}):\n{done.stdout}\n{done.stderr}")
     return done

@@ -58,4 +58,5 @@ def test_export_to_mlflow_server_brings_everything_back(tmp_path, mlflow_server)
     assert "4 new runs" in run_cli("export", mlflow_server.url, "--from", dest, *only).stdout
     # The server chose new run ids; asyncclient.source_run_id names each run's id in asyncclient.
     assert not differences(snapshot(mlflow_server.url, source_ids=True, only=names), expected)
-    assert UP_TO_DATE in run_cli("export", mlflow_server.url, "--from", dest, *only).stdout
+    # Without --from, export reads the current tracking URI.
+    assert UP_TO_DATE in run_cli("export", mlflow_server.url, *only, tracking_uri=dest).stdout

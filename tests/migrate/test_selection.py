@@ -60,3 +60,9 @@ def test_source_that_is_no_mlflow_store_is_an_error(tmp_path):
     (tmp_path / "empty").mkdir()
     done = run_cli("import", str(tmp_path / "empty"), "--to", str(tmp_path / "dest"), check=False)
     assert done.returncode != 0 and "not an MLflow file store" in done.stderr
+
+
+def test_destination_defaults_to_the_current_tracking_uri(source, tmp_path):
+    dest = str(tmp_path / "current")
+    run_cli("import", source, "--experiment", "alpha", tracking_uri=dest)
+    assert _runs_by_experiment(dest) == {"Default": set(), "alpha": {"run-1-0", "run-1-1"}}
