@@ -70,6 +70,10 @@ def _run_copy(source_uri: str, dest_uri: str, experiments, since, until, dry_run
             summary = copy_tracking_data(source, dest, selection, dry_run=dry_run, progress=progress)
         except MlflowException as e:
             raise click.ClickException(str(e)) from e
+        except KeyboardInterrupt:
+            # Every write is idempotent and each run's digest tag comes last: nothing is half-counted.
+            click.echo("\nInterrupted. Run the same command again to copy the rest.", err=True)
+            raise SystemExit(130) from None
         finally:
             for end in (source, dest):
                 if end is not None:
