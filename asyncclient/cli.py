@@ -1,4 +1,4 @@
-"""The `asyncclient` command: server, ui, db upgrade, sync."""
+"""The `asyncclient` command: server, ui, db upgrade, sync, import, export."""
 
 from __future__ import annotations
 
@@ -36,12 +36,15 @@ def sync_command(folder: str | None, timeout: float) -> None:
 
 def _mount_optional() -> None:
     # The server and the store bring their own command groups.
+    from asyncclient.migrate.cli import export_command, import_command
     from asyncclient.server.cli import server, ui
     from asyncclient.store.cli import db
 
     cli.add_command(server)
     cli.add_command(ui)
     cli.add_command(db)
+    cli.add_command(import_command)
+    cli.add_command(export_command)
 
 
 _mount_optional()
