@@ -12,6 +12,8 @@
 | ASYNCCLIENT_DELIVERY         | agent   | agent: a delivery process drains the rings; thread: in-process |
 | ASYNCCLIENT_AGENT_IDLE_SECONDS | 30    | the agent exits after this long with no ring to drain    |
 | ASYNCCLIENT_REQUEST_TIMEOUT  | 60      | seconds one HTTP request may take before it is retried   |
+| ASYNCCLIENT_HEADER_TIMEOUT   | 30      | server: seconds a request's head may take to arrive      |
+| ASYNCCLIENT_BODY_IDLE_TIMEOUT | 60     | server: longest pause inside a request body              |
 """
 
 from __future__ import annotations

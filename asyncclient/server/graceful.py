@@ -14,6 +14,8 @@ from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
+from asyncclient.server.slow_clients import GuardedAppRunner
+
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
@@ -50,7 +52,7 @@ async def serve_until_signal(app: web.Application, host: str, port: int, reuse_p
     """Serve ``app`` until SIGTERM / SIGINT, then stop accepting, drain, and clean up."""
     in_flight = InFlight()
     app.middlewares.insert(0, in_flight.middleware)
-    runner = web.AppRunner(app, handle_signals=False, **runner_kwargs)
+    runner = GuardedAppRunner(app, handle_signals=False, **runner_kwargs)
     await runner.setup()
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
