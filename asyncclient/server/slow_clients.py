@@ -62,9 +62,14 @@ class _GuardedHandler(RequestHandler):
                 self.force_close()
                 transport.close()
                 return
-        elif self._request_in_progress and self._waiting_for_body() and now - self._last_data >= BODY_IDLE_TIMEOUT_S:
-            transport.abort()
-            return
+        elif self._request_in_progress and self._waiting_for_body():
+            if not _reading(transport):
+                # Paused by our own flow control (the handler writes the body somewhere slower): the
+                # silence is ours, not the client's.
+                self._last_data = now
+            elif now - self._last_data >= BODY_IDLE_TIMEOUT_S:
+                transport.abort()
+                return
         if self._head_since is not None or self._request_in_progress:
             self._arm()
 
@@ -77,6 +82,13 @@ class _GuardedHandler(RequestHandler):
             self._watch.cancel()
             self._watch = None
         super().connection_lost(exc)
+
+
+def _reading(transport) -> bool:
+    try:
+        return transport.is_reading()
+    except (AttributeError, NotImplementedError):
+        return True
 
 
 class _GuardedServer(web.Server):
