@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import functools
+import logging
 import os
 import posixpath
 import re
@@ -25,6 +26,8 @@ _WASBS = re.compile(r"^([^@]+)@([^.]+)\.(blob\.core\.(?:windows\.net|chinaclouda
 # Blocks and ranged reads of 4 MiB: the SDK's defaults would first buffer up to 64 MiB (single put) and
 # 32 MiB (first get) per transfer, which a streaming server cannot afford.
 _BLOCK = 4 * 1024 * 1024
+# The SDK logs every request at INFO, which a server logging at INFO would write for each 4 MiB block.
+logging.getLogger("azure.core.pipeline.policies.http_logging_policy").setLevel(logging.WARNING)
 
 
 def _require_sdk():
@@ -208,7 +211,8 @@ class AzureBlobArtifactRepository(ArtifactRepository):
             if block_id != expected:
                 raise MlflowException.invalid_parameter_value(
                     f"Part {part['part_number']} does not belong to upload {upload_id}")
-            blocks.append(BlobBlock(block_id=block_id))
+            # The SDK base64-encodes ids itself: hand it the raw id the client's URL carries encoded.
+            blocks.append(BlobBlock(block_id=base64.b64decode(block_id).decode()))
         try:
             self._container().get_blob_client(name).commit_block_list(blocks)
         except Exception as e:

@@ -162,7 +162,16 @@ class LocalArtifactRepository(ArtifactRepository):
         shutil.rmtree(directory, ignore_errors=True)
 
     def abort_multipart_upload(self, artifact_path: str, upload_id: str) -> None:
-        shutil.rmtree(self._parts_dir(artifact_path, upload_id), ignore_errors=True)
+        parts = self._parts_dir(artifact_path, upload_id)
+        shutil.rmtree(parts, ignore_errors=True)
+        # The folders create made for it, if nothing else lives there: an aborted upload leaves no trace.
+        directory = os.path.dirname(parts)
+        while os.path.normpath(directory) != os.path.normpath(self.root):
+            try:
+                os.rmdir(directory)
+            except OSError:  # not empty, or already gone
+                break
+            directory = os.path.dirname(directory)
 
     def delete_artifacts(self, artifact_path: str | None = None) -> None:
         full = self._resolve(artifact_path)

@@ -23,9 +23,12 @@ from asyncclient.exceptions import RESOURCE_DOES_NOT_EXIST, MlflowException
 def _stream_transfer():
     from boto3.s3.transfer import TransferConfig
 
-    # A proxied upload arrives as a stream: s3transfer buffers each part it has read, so the part size times
-    # the concurrency bounds the server's memory per upload (here 4 x 8 MiB).
-    return TransferConfig(multipart_chunksize=8 * 1024 * 1024, max_concurrency=4, max_io_queue=4)
+    # A proxied upload arrives as a stream, which s3transfer reads a part at a time into memory: it keeps at
+    # most ``max_in_memory_upload_chunks`` parts (default 10, i.e. 80 MiB), so 3 x 8 MiB bound the server's
+    # memory per upload while 3 parts are sent concurrently.
+    config = TransferConfig(multipart_chunksize=8 * 1024 * 1024, max_concurrency=3)
+    config.max_in_memory_upload_chunks = 3
+    return config
 
 
 @functools.lru_cache(maxsize=16)

@@ -125,7 +125,19 @@ class _BodyReader:
 
     def read(self, n: int = -1) -> bytes:
         size = _CHUNK if n is None or n < 0 else n
-        return asyncio.run_coroutine_threadsafe(self._content.read(size), self._loop).result()
+        return asyncio.run_coroutine_threadsafe(self._read_full(size), self._loop).result()
+
+    async def _read_full(self, size: int) -> bytes:
+        # Like a file: fewer than ``size`` bytes only at the end. boto3's s3transfer takes a short read from a
+        # non-seekable stream for a whole part, which would store the body out of order.
+        chunks = []
+        while size > 0:
+            chunk = await self._content.read(size)
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size -= len(chunk)
+        return b"".join(chunks)
 
     def readable(self) -> bool:
         return True
