@@ -24,10 +24,10 @@ def _stream_transfer():
     from boto3.s3.transfer import TransferConfig
 
     # A proxied upload arrives as a stream, which s3transfer reads a part at a time into memory: it keeps at
-    # most ``max_in_memory_upload_chunks`` parts (default 10, i.e. 80 MiB), so 3 x 8 MiB bound the server's
-    # memory per upload while 3 parts are sent concurrently.
-    config = TransferConfig(multipart_chunksize=8 * 1024 * 1024, max_concurrency=3)
-    config.max_in_memory_upload_chunks = 3
+    # most ``max_in_memory_upload_chunks`` parts (default 10 of 8 MiB), so 2 parts of 5 MiB (S3's smallest)
+    # bound the server's memory per upload while 2 parts are sent concurrently.
+    config = TransferConfig(multipart_chunksize=5 * 1024 * 1024, max_concurrency=2)
+    config.max_in_memory_upload_chunks = 2
     return config
 
 
