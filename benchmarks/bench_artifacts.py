@@ -297,9 +297,13 @@ def main() -> None:
             destinations["azure"] = ("wasbs://bench@devstoreaccount1.blob.core.windows.net/{kind}",
                                      {"AZURE_STORAGE_CONNECTION_STRING": conn})
 
-        results: dict[str, dict[str, dict]] = {}
+        print(f"\nArtifacts through the proxy, {args.size_mib} MiB file, 127.0.0.1, both servers --workers 1; "
+              "rate (peak RSS of the serving process)\n")
+        print("| destination | transfer | asyncclient server | `mlflow server` | ratio |")
+        print("|---|---|---|---|---|", flush=True)
+        notes = set()
         for name, (uri, dest_env) in destinations.items():
-            results[name] = {}
+            by_kind = {}
             for kind in ("asyncclient", "mlflow"):
                 target = uri.format(kind=kind) if uri else str(work / f"store-{kind}")
                 server = start_server(kind, target, dest_env, work / f"{name}-{kind}", ports.take())
@@ -309,25 +313,19 @@ def main() -> None:
                     # Warm-up (first connection, imports on first use), not measured.
                     mlflow_repo(server, "warmup").log_artifact(str(small_dir / "f0000.txt"))
                     mlflow_repo(server, "warmup").delete_artifacts()
-                    results[name][kind] = measure(server, big, big_sha, small_dir, work)
+                    by_kind[kind] = measure(server, big, big_sha, small_dir, work)
                 finally:
                     _stop(server.proc)
-                    for path in (work / f"store-{kind}",):
-                        shutil.rmtree(path, ignore_errors=True)
-
-        print(f"\nArtifacts through the proxy, {args.size_mib} MiB file, 127.0.0.1, both servers --workers 1; "
-              "rate (peak RSS of the serving process)\n")
-        print("| destination | transfer | asyncclient server | `mlflow server` | ratio |")
-        print("|---|---|---|---|---|")
-        for name, by_kind in results.items():
+                    shutil.rmtree(work / f"store-{kind}", ignore_errors=True)
+            # Printed per destination, so a long run shows its figures as it goes.
             for row, (rate, unit, peak, note) in by_kind["asyncclient"].items():
                 peer_rate, _, peer_peak, peer_note = by_kind["mlflow"][row]
+                notes.update(n for n in (note, peer_note) if n)
                 label = row.replace("1 GiB", f"{args.size_mib} MiB") if args.size_mib != 1024 else row
                 ours = f"{rate:,.0f} {unit} ({peak:.0f} MiB)" + (" ¹" if note else "")
                 theirs = f"{peer_rate:,.0f} {unit} ({peer_peak:.0f} MiB)" + (" ¹" if peer_note else "")
-                print(f"| {name} | {label} | {ours} | {theirs} | {rate / peer_rate:.2f}x |")
-        notes = {r[3] for by_kind in results.values() for rows in by_kind.values() for r in rows.values() if r[3]}
-        for note in notes:
+                print(f"| {name} | {label} | {ours} | {theirs} | {rate / peer_rate:.2f}x |", flush=True)
+        for note in sorted(notes):
             print(f"\n¹ {note}")
     finally:
         for proc in started:

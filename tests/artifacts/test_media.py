@@ -95,6 +95,13 @@ def test_log_table_is_read_by_mlflow_load_table_and_appends(run_on_server):
     assert json.loads(tag) == [{"path": "eval/results.json", "type": "table"}]
 
 
+def test_log_table_parquet_round_trips(run_on_server):
+    _, run_id = run_on_server
+    asyncclient.log_table(pd.DataFrame({"x": [1, 2], "y": ["a", "b"]}), "t.parquet")
+    table = mlflow.load_table("t.parquet", run_ids=[run_id])
+    assert table.to_dict("list") == {"x": [1, 2], "y": ["a", "b"]}
+
+
 def test_log_table_refuses_other_file_types(run_on_server):
     with pytest.raises(ValueError, match="either '.json' or '.parquet'"):
         asyncclient.log_table({"a": [1]}, "t.csv")
