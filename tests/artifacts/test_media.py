@@ -98,6 +98,7 @@ def test_log_table_is_read_by_mlflow_load_table_and_appends(run_on_server):
 def test_log_table_parquet_round_trips(run_on_server):
     _, run_id = run_on_server
     asyncclient.log_table(pd.DataFrame({"x": [1, 2], "y": ["a", "b"]}), "t.parquet")
+    asyncclient.flush()  # MLflow's load_table finds runs by the mlflow.loggedArtifacts tag
     table = mlflow.load_table("t.parquet", run_ids=[run_id])
     assert table.to_dict("list") == {"x": [1, 2], "y": ["a", "b"]}
 
