@@ -208,18 +208,24 @@ def measure(server: Server, big: Path, big_sha: str, small_dir: Path, scratch: P
 
     with env(MLFLOW_ENABLE_PROXY_MULTIPART_UPLOAD="true", MLFLOW_MULTIPART_UPLOAD_MINIMUM_FILE_SIZE=1,
              MLFLOW_MULTIPART_UPLOAD_CHUNK_SIZE=100 * MIB):
-        from mlflow.exceptions import _UnsupportedMultipartUploadException
+        from mlflow.exceptions import MlflowException, _UnsupportedMultipartUploadException
 
         repo = mlflow_repo(server, f"{tag}/mpu")
+        failed = None
         try:
             seconds, peak = timed(server, lambda: repo._try_multipart_upload(str(big)))
             note = ""
         except _UnsupportedMultipartUploadException:
             seconds, peak = timed(server, lambda: repo.log_artifact(str(big)))
             note = "server refuses multipart: MLflow's client fell back to one PUT"
-    rows["1 GiB up, MLflow client, multipart (100 MiB parts)"] = (size_mb / seconds, "MB/s", peak, note)
-    seconds, _ = download_check(lambda d: our_repo(server, f"{tag}/mpu").download_file(big.name, str(d / big.name)),
-                                "mpu")
+        except MlflowException as e:
+            failed = str(e).split("Response text")[0][-200:]
+    if failed:
+        rows["1 GiB up, MLflow client, multipart (100 MiB parts)"] = (0.0, "MB/s", server.peak_mib(),
+                                                                      f"multipart upload failed: {failed}")
+    else:
+        rows["1 GiB up, MLflow client, multipart (100 MiB parts)"] = (size_mb / seconds, "MB/s", peak, note)
+        download_check(lambda d: our_repo(server, f"{tag}/mpu").download_file(big.name, str(d / big.name)), "mpu")
     mlflow_repo(server, tag).delete_artifacts("mpu")
 
     seconds, peak = timed(server, lambda: our_repo(server, f"{tag}/ours").log_artifact(str(big)))
@@ -324,7 +330,8 @@ def main() -> None:
                 label = row.replace("1 GiB", f"{args.size_mib} MiB") if args.size_mib != 1024 else row
                 ours = f"{rate:,.0f} {unit} ({peak:.0f} MiB)" + (" ¹" if note else "")
                 theirs = f"{peer_rate:,.0f} {unit} ({peer_peak:.0f} MiB)" + (" ¹" if peer_note else "")
-                print(f"| {name} | {label} | {ours} | {theirs} | {rate / peer_rate:.2f}x |", flush=True)
+                ratio = f"{rate / peer_rate:.2f}x" if peer_rate else "—"
+                print(f"| {name} | {label} | {ours} | {theirs} | {ratio} |", flush=True)
         for note in sorted(notes):
             print(f"\n¹ {note}")
     finally:
