@@ -226,7 +226,7 @@ def measure(server: Server, big: Path, big_sha: str, small_dir: Path, scratch: P
     else:
         rows["1 GiB up, MLflow client, multipart (100 MiB parts)"] = (size_mb / seconds, "MB/s", peak, note)
         download_check(lambda d: our_repo(server, f"{tag}/mpu").download_file(big.name, str(d / big.name)), "mpu")
-    mlflow_repo(server, tag).delete_artifacts("mpu")
+        mlflow_repo(server, tag).delete_artifacts("mpu")
 
     seconds, peak = timed(server, lambda: our_repo(server, f"{tag}/ours").log_artifact(str(big)))
     rows["1 GiB up, asyncclient client"] = (size_mb / seconds, "MB/s", peak, "")
