@@ -36,8 +36,11 @@ from asyncclient.fluent_io import (
     log_artifact,
     log_artifacts,
     log_dict,
+    log_figure,
+    log_image,
     log_input,
     log_inputs,
+    log_table,
     log_text,
 )
 from asyncclient.patch import patch_mlflow, unpatch_mlflow
@@ -65,8 +68,8 @@ __all__ = [
     "get_tracking_uri", "last_active_run", "log_metric", "log_metrics", "log_param", "log_params",
     "search_experiments", "set_experiment", "set_tag", "set_tags", "set_tracking_uri", "start_run", "tracking",
     # artifacts and datasets
-    "artifacts", "data", "get_artifact_uri", "log_artifact", "log_artifacts", "log_dict", "log_input",
-    "log_inputs", "log_text",
+    "artifacts", "data", "get_artifact_uri", "log_artifact", "log_artifacts", "log_dict", "log_figure",
+    "log_image", "log_input", "log_inputs", "log_table", "log_text",
     # models: the registry and MLflow 3 LoggedModels
     "get_logged_model", "register_model", "search_logged_models",
     # MLflow's own package logging through asyncclient

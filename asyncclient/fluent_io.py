@@ -67,6 +67,23 @@ def log_dict(dictionary: Any, artifact_file: str, run_id: str | None = None) -> 
     fluent._client().log_dict(_run_id(run_id), dictionary, artifact_file)
 
 
+def log_figure(figure: Any, artifact_file: str, *, save_kwargs: dict | None = None, run_id: str | None = None) -> None:
+    """``mlflow.log_figure``: a matplotlib (or plotly) figure as ``artifact_file`` (e.g. ``"plots/loss.png"``)."""
+    fluent._client().log_figure(_run_id(run_id), figure, artifact_file, save_kwargs=save_kwargs)
+
+
+def log_image(image: Any, artifact_file: str | None = None, key: str | None = None, step: int | None = None,
+              timestamp: int | None = None, synchronous: bool | None = None, run_id: str | None = None) -> None:
+    """``mlflow.log_image``: a numpy array or PIL image as ``artifact_file`` (e.g. ``"images/x.png"``)."""
+    fluent._client().log_image(_run_id(run_id), image, artifact_file, key=key, step=step, timestamp=timestamp)
+
+
+def log_table(data: Any, artifact_file: str, run_id: str | None = None) -> None:
+    """``mlflow.log_table``: a DataFrame or dict as a ``.json`` or ``.parquet`` table (appending to an
+    existing one)."""
+    fluent._client().log_table(_run_id(run_id), data, artifact_file)
+
+
 def get_artifact_uri(artifact_path: str | None = None) -> str:
     """``mlflow.get_artifact_uri``: the active run's artifact URI (starting a run if none is active), or the
     URI of ``artifact_path`` under it."""

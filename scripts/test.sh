@@ -7,6 +7,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/ensure-postgres.sh
 bash scripts/ensure-chromium.sh
+# Azurite (Azure Blob emulator, npm) for the Azure artifact tests, into a cache folder outside the repo.
+bash scripts/ensure-azurite.sh
+export ASYNCCLIENT_REQUIRE_AZURITE=1
 # PostgreSQL is now installed, so its tests must run, never skip.
 export ASYNCCLIENT_REQUIRE_POSTGRES=1
 python -m pip install --quiet -e ".[test]"

@@ -1,6 +1,6 @@
 """Artifact repositories: where run artifacts are stored, behind one small interface.
 
-Server side: ``get_artifact_repository`` (local storage). Client side: ``client_repos`` (local, the
+Server side: ``get_artifact_repository`` (local folder, S3, Azure Blob). Client side: ``client_repos`` (local, the
 proxied artifact API, S3) and MLflow's ``mlflow.artifacts`` functions (``download_artifacts``, ...).
 """
 
@@ -21,16 +21,29 @@ __all__ = [
 
 
 def get_artifact_repository(artifact_uri: str) -> ArtifactRepository:
-    """The repository for a URI (MLflow's ``get_artifact_repository``): local paths and ``file:`` URIs.
+    """The repository for a storage URI (MLflow's ``get_artifact_repository``), used by the server for
+    ``--artifacts-destination`` and for experiments with their own artifact location.
 
-    Other schemes (``s3://``...) raise ``NOT_IMPLEMENTED`` until their repository is added here.
+    | URI                                               | repository                                      |
+    |---------------------------------------------------|-------------------------------------------------|
+    | a path, ``file:///path``                          | ``LocalArtifactRepository``                     |
+    | ``s3://bucket/prefix``                            | ``S3ArtifactRepository`` (boto3)                |
+    | ``wasbs://container@account.blob.core.windows.net/path`` | ``AzureBlobArtifactRepository``          |
     """
     scheme = urlparse(artifact_uri).scheme
     # One-letter "schemes" are Windows drive letters.
     if scheme in ("", "file") or len(scheme) == 1:
         return LocalArtifactRepository(artifact_uri)
+    if scheme in ("s3", "s3a", "s3n"):
+        from asyncclient.artifacts.s3 import S3ArtifactRepository
+
+        return S3ArtifactRepository(artifact_uri)
+    if scheme == "wasbs":
+        from asyncclient.artifacts.azure import AzureBlobArtifactRepository
+
+        return AzureBlobArtifactRepository(artifact_uri)
     raise MlflowException(
-        f"Artifact storage '{scheme}://' is not supported by this server yet (URI: {artifact_uri}). "
-        "Use a local folder for --artifacts-destination.",
+        f"Artifact storage '{scheme}://' is not supported (URI: {artifact_uri}). "
+        "Use a local folder, s3://bucket/prefix or wasbs://container@account.blob.core.windows.net/path.",
         error_code="NOT_IMPLEMENTED",
     )

@@ -10,9 +10,32 @@ from __future__ import annotations
 import os
 import posixpath
 from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
 from typing import BinaryIO
 
 from asyncclient.entities import FileInfo
+from asyncclient.exceptions import MlflowException
+
+# MLflow's client falls back to a plain PUT when the server's error message starts with this sentence
+# (``_UnsupportedMultipartUploadException.MESSAGE``), so it must stay word for word.
+MULTIPART_UNSUPPORTED = "Multipart upload is not supported for the current artifact repository"
+
+
+@dataclass
+class UploadPartCredential:
+    """Where the client PUTs part ``part_number`` (MLflow's ``MultipartUploadCredential``)."""
+
+    part_number: int
+    url: str
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class MultipartUpload:
+    """An open multipart upload (MLflow's ``CreateMultipartUploadResponse``)."""
+
+    upload_id: str
+    credentials: list[UploadPartCredential]
 
 
 class ArtifactRepository(ABC):
@@ -34,11 +57,28 @@ class ArtifactRepository(ABC):
         partial file (MLflow's ``log_artifact_from_stream``)."""
 
     @abstractmethod
-    def open_read(self, artifact_path: str) -> BinaryIO:
-        """A binary stream of the file at ``artifact_path``.
+    def open_read(self, artifact_path: str, offset: int = 0, length: int | None = None) -> BinaryIO:
+        """A binary stream of the file at ``artifact_path``, from ``offset`` for ``length`` bytes (to the end
+        when None), so the server can answer HTTP ranges without reading what precedes them.
 
         Raises ``RESOURCE_DOES_NOT_EXIST`` when it is missing and ``INVALID_PARAMETER_VALUE`` for a directory.
         """
+
+    def file_size(self, artifact_path: str) -> int:
+        """The file's size in bytes (``RESOURCE_DOES_NOT_EXIST`` when missing)."""
+        raise NotImplementedError
+
+    def create_multipart_upload(self, artifact_path: str, num_parts: int) -> MultipartUpload:
+        """Open an upload of ``num_parts`` parts to ``artifact_path`` (MLflow's ``create_multipart_upload``)."""
+        raise MlflowException(MULTIPART_UNSUPPORTED, error_code="NOT_IMPLEMENTED")
+
+    def complete_multipart_upload(self, artifact_path: str, upload_id: str, parts: list[dict]) -> None:
+        """Assemble the uploaded ``parts`` (``{"part_number", "etag", "url"}``) into the file."""
+        raise MlflowException(MULTIPART_UNSUPPORTED, error_code="NOT_IMPLEMENTED")
+
+    def abort_multipart_upload(self, artifact_path: str, upload_id: str) -> None:
+        """Drop what an unfinished upload stored."""
+        raise MlflowException(MULTIPART_UNSUPPORTED, error_code="NOT_IMPLEMENTED")
 
     @abstractmethod
     def delete_artifacts(self, artifact_path: str | None = None) -> None:

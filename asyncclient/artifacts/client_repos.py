@@ -8,6 +8,7 @@ directory walks on top of it (MLflow's ``get_artifact_repository`` + ``ArtifactR
 | ``mlflow-artifacts:/0/<rid>/artifacts``        | the tracking server's proxied artifact API (PUT/GET) |
 | ``mlflow-artifacts://host:port/...``, ``http(s)://.../api/2.0/mlflow-artifacts/artifacts/...`` | that server's API |
 | ``s3://bucket/prefix``                         | boto3 (``MLFLOW_S3_ENDPOINT_URL``, AWS env vars)     |
+| ``wasbs://container@account.blob.core.windows.net/path`` | azure-storage-blob (``AZURE_STORAGE_CONNECTION_STRING``) |
 
 Transfers are synchronous, in the calling thread: artifacts are files, not data points, and MLflow's
 client uploads them the same way.
@@ -60,6 +61,10 @@ def client_repository(artifact_uri: str, tracking_uri: str | None = None) -> Art
         from asyncclient.artifacts.s3 import S3ArtifactRepository
 
         return S3ArtifactRepository(artifact_uri)
+    if scheme == "wasbs":
+        from asyncclient.artifacts.azure import AzureBlobArtifactRepository
+
+        return AzureBlobArtifactRepository(artifact_uri)
     raise MlflowException(f"Artifact storage '{scheme}://' is not supported by asyncclient's client "
                           f"(URI: {artifact_uri})", error_code="NOT_IMPLEMENTED")
 

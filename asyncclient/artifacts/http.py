@@ -131,8 +131,11 @@ class HttpArtifactRepository(ArtifactRepository):
         # As MLflow's client: the guessed type, which the server keeps for downloads.
         return {"Content-Type": mimetypes.guess_type(name)[0] or "application/octet-stream"}
 
-    def open_read(self, artifact_path: str) -> BinaryIO:
-        response = request("GET", self._url(artifact_path), stream=True)
+    def open_read(self, artifact_path: str, offset: int = 0, length: int | None = None) -> BinaryIO:
+        headers = {}
+        if offset or length is not None:
+            headers["Range"] = f"bytes={offset}-{'' if length is None else offset + length - 1}"
+        response = request("GET", self._url(artifact_path), stream=True, headers=headers)
         response.raw.decode_content = True
         return response.raw
 

@@ -8,8 +8,9 @@ import urllib.parse
 
 from asyncclient.exceptions import MlflowException
 
-# Separators other than "/" that the OS honours ("\\" on Windows); a path using them could escape.
-_OS_ALT_SEPS = [sep for sep in (os.sep, os.altsep) if sep is not None and sep != "/"]
+# Separators other than "/": the OS's own ("\\" on Windows) and always the backslash, because an object store
+# key or a Windows client may treat "..\\x" as a parent reference even when this server runs on Linux.
+_OS_ALT_SEPS = sorted({sep for sep in (os.sep, os.altsep, "\\") if sep is not None and sep != "/"})
 
 
 def _decode(path: str) -> str:
@@ -25,7 +26,7 @@ def _decode(path: str) -> str:
 def validate_path_is_safe(path: str) -> str:
     """Return ``path`` decoded if it is safe to join under a trusted root, else raise 400 "Invalid path".
 
-    Rejected: ``#``, a ``..`` segment, absolute POSIX or Windows paths, OS alternative separators.
+    Rejected: ``#``, NUL, a ``..`` segment, absolute POSIX or Windows paths, backslashes and other OS separators.
     """
     invalid = MlflowException.invalid_parameter_value("Invalid path")
     path = _decode(path)

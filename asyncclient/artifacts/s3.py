@@ -14,10 +14,21 @@ import posixpath
 from typing import BinaryIO
 from urllib.parse import urlparse
 
-from asyncclient.artifacts.base import ArtifactRepository
+from asyncclient.artifacts.base import ArtifactRepository, MultipartUpload, UploadPartCredential
 from asyncclient.artifacts.paths import validate_path_is_safe
 from asyncclient.entities import FileInfo
 from asyncclient.exceptions import RESOURCE_DOES_NOT_EXIST, MlflowException
+
+
+def _stream_transfer():
+    from boto3.s3.transfer import TransferConfig
+
+    # A proxied upload arrives as a stream, which s3transfer reads a part at a time into memory: it keeps at
+    # most ``max_in_memory_upload_chunks`` parts (default 10 of 8 MiB), so 2 parts of 5 MiB (S3's smallest)
+    # bound the server's memory per upload while 2 parts are sent concurrently.
+    config = TransferConfig(multipart_chunksize=5 * 1024 * 1024, max_concurrency=2)
+    config.max_in_memory_upload_chunks = 2
+    return config
 
 
 @functools.lru_cache(maxsize=16)
@@ -93,7 +104,8 @@ class S3ArtifactRepository(ArtifactRepository):
     def write_stream(self, artifact_path: str, stream: BinaryIO) -> None:
         key = self._key(artifact_path)
         try:
-            s3_client().upload_fileobj(stream, self.bucket, key, ExtraArgs=self._extra_args() or None)
+            s3_client().upload_fileobj(stream, self.bucket, key, ExtraArgs=self._extra_args() or None,
+                                       Config=_stream_transfer())
         except Exception as e:
             raise _wrap(e, f"upload to s3://{self.bucket}/{key}") from e
 
@@ -106,12 +118,56 @@ class S3ArtifactRepository(ArtifactRepository):
         except Exception as e:
             raise _wrap(e, f"upload to s3://{self.bucket}/{key}") from e
 
-    def open_read(self, artifact_path: str) -> BinaryIO:
+    def open_read(self, artifact_path: str, offset: int = 0, length: int | None = None) -> BinaryIO:
         key = self._key(artifact_path)
+        extra = {}
+        if offset or length is not None:
+            extra["Range"] = f"bytes={offset}-{'' if length is None else offset + length - 1}"
         try:
-            return s3_client().get_object(Bucket=self.bucket, Key=key)["Body"]
+            return s3_client().get_object(Bucket=self.bucket, Key=key, **extra)["Body"]
         except Exception as e:
             raise _wrap(e, f"read of s3://{self.bucket}/{key}") from e
+
+    def file_size(self, artifact_path: str) -> int:
+        key = self._key(artifact_path)
+        try:
+            return int(s3_client().head_object(Bucket=self.bucket, Key=key)["ContentLength"])
+        except Exception as e:
+            raise _wrap(e, f"read of s3://{self.bucket}/{key}") from e
+
+    # ---- multipart: the client PUTs parts straight to S3 with presigned URLs, as MLflow's does ----
+
+    def create_multipart_upload(self, artifact_path: str, num_parts: int) -> MultipartUpload:
+        key = self._key(artifact_path)
+        client = s3_client()
+        try:
+            upload_id = client.create_multipart_upload(Bucket=self.bucket, Key=key, **self._extra_args())["UploadId"]
+            credentials = [
+                UploadPartCredential(part, client.generate_presigned_url(
+                    "upload_part", ExpiresIn=6 * 3600,
+                    Params={"Bucket": self.bucket, "Key": key, "UploadId": upload_id, "PartNumber": part}))
+                for part in range(1, num_parts + 1)
+            ]
+        except Exception as e:
+            raise _wrap(e, f"multipart upload to s3://{self.bucket}/{key}") from e
+        return MultipartUpload(upload_id, credentials)
+
+    def complete_multipart_upload(self, artifact_path: str, upload_id: str, parts: list[dict]) -> None:
+        key = self._key(artifact_path)
+        ordered = sorted(({"PartNumber": int(p["part_number"]), "ETag": p.get("etag", "")} for p in parts),
+                         key=lambda p: p["PartNumber"])
+        try:
+            s3_client().complete_multipart_upload(Bucket=self.bucket, Key=key, UploadId=upload_id,
+                                                  MultipartUpload={"Parts": ordered})
+        except Exception as e:
+            raise _wrap(e, f"completing the upload to s3://{self.bucket}/{key}") from e
+
+    def abort_multipart_upload(self, artifact_path: str, upload_id: str) -> None:
+        key = self._key(artifact_path)
+        try:
+            s3_client().abort_multipart_upload(Bucket=self.bucket, Key=key, UploadId=upload_id)
+        except Exception as e:
+            raise _wrap(e, f"aborting the upload to s3://{self.bucket}/{key}") from e
 
     def download_file(self, artifact_path: str, local_file: str) -> None:
         key = self._key(artifact_path)

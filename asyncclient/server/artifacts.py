@@ -7,12 +7,15 @@ from __future__ import annotations
 import asyncio
 import mimetypes
 import posixpath
+import re
 import urllib.parse
 from typing import Any
+from urllib.parse import quote
 
 from aiohttp import web
 
 from asyncclient.artifacts import ArtifactRepository, get_artifact_repository, validate_path_is_safe
+from asyncclient.artifacts.base import MULTIPART_UNSUPPORTED
 from asyncclient.exceptions import MlflowException
 from asyncclient.server.protocol import (
     INT64,
@@ -40,7 +43,11 @@ _HTTP_ANCHOR = "/api/2.0/mlflow-artifacts/artifacts/"
 _LIST = Message(Field("path", STRING))
 _RUN_LIST = Message(Field("run_id", STRING), Field("run_uuid", STRING), Field("path", STRING),
                     Field("page_token", STRING))
-_MPU = Message(Field("path", STRING), Field("num_parts", INT64), Field("upload_id", STRING))
+_PART = Message(Field("part_number", INT64), Field("etag", STRING), Field("url", STRING))
+_MPU = Message(Field("path", STRING), Field("num_parts", INT64), Field("upload_id", STRING),
+               Field("parts", _PART, repeated=True))
+# S3's limit; also bounds the credentials list a create answers with.
+_MAX_PARTS = 10_000
 
 
 def _guess_mime_type(path: str) -> str:
@@ -56,20 +63,49 @@ def _attachment(name: str) -> str:
         return f"attachment; filename=\"download\"; filename*=UTF-8''{urllib.parse.quote(name)}"
 
 
+def _parse_range(header: str | None, size: int) -> tuple[int, int] | None:
+    """``bytes=a-b`` / ``bytes=a-`` / ``bytes=-n`` -> (offset, length); None: send the whole file (a header we
+    do not handle, such as several ranges, may be ignored per RFC 9110). Unsatisfiable raises 416."""
+    if not header or not header.startswith("bytes=") or "," in header:
+        return None
+    first, sep, last = header[len("bytes="):].strip().partition("-")
+    try:
+        if not sep or (not first and not last):
+            return None
+        if not first:
+            start, end = max(0, size - int(last)), size - 1
+        else:
+            start = int(first)
+            end = min(int(last), size - 1) if last else size - 1
+    except ValueError:
+        return None
+    if start < 0 or start >= size or end < start:
+        raise web.HTTPRequestRangeNotSatisfiable(headers={"Content-Range": f"bytes */{size}"})
+    return start, end - start + 1
+
+
 async def send_artifact(request: web.Request, repo: ArtifactRepository, path: str) -> web.StreamResponse:
-    """The file's bytes as an attachment (never rendered inline: that could enable XSS on our origin)."""
+    """The file's bytes as an attachment (never rendered inline: that could enable XSS on our origin),
+    streamed 1 MiB at a time; a single ``Range`` is answered with 206 from every destination."""
     name = posixpath.basename(path)
     headers = {
         "Content-Disposition": _attachment(name),
         "X-Content-Type-Options": "nosniff",
         "Content-Type": _guess_mime_type(name),
+        "Accept-Ranges": "bytes",
     }
     local = await in_thread(request, repo.local_path, path)
     if local is not None:
-        return web.FileResponse(local, headers=headers, chunk_size=_CHUNK)
-    stream = await in_thread(request, repo.open_read, path)
+        return web.FileResponse(local, headers=headers, chunk_size=_CHUNK)  # handles Range itself
+    size = await in_thread(request, repo.file_size, path)
+    wanted = _parse_range(request.headers.get("Range"), size)
+    offset, length = wanted if wanted is not None else (0, size)
+    stream = await in_thread(request, repo.open_read, path, offset, length if wanted is not None else None)
     try:
-        response = web.StreamResponse(headers=headers)
+        response = web.StreamResponse(status=206 if wanted is not None else 200, headers=headers)
+        if wanted is not None:
+            response.headers["Content-Range"] = f"bytes {offset}-{offset + length - 1}/{size}"
+        response.content_length = length
         await response.prepare(request)
         while chunk := await in_thread(request, stream.read, _CHUNK):
             await response.write(chunk)
@@ -89,7 +125,19 @@ class _BodyReader:
 
     def read(self, n: int = -1) -> bytes:
         size = _CHUNK if n is None or n < 0 else n
-        return asyncio.run_coroutine_threadsafe(self._content.read(size), self._loop).result()
+        return asyncio.run_coroutine_threadsafe(self._read_full(size), self._loop).result()
+
+    async def _read_full(self, size: int) -> bytes:
+        # Like a file: fewer than ``size`` bytes only at the end. boto3's s3transfer takes a short read from a
+        # non-seekable stream for a whole part, which would store the body out of order.
+        chunks = []
+        while size > 0:
+            chunk = await self._content.read(size)
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size -= len(chunk)
+        return b"".join(chunks)
 
     def readable(self) -> bool:
         return True
@@ -133,20 +181,85 @@ async def list_service_artifacts(request: web.Request) -> web.Response:
     return json_response({"files": files} if files else {})
 
 
-async def _not_implemented(request: web.Request) -> web.Response:
-    """Multipart and presigned transfers: this repository cannot do them (MLflow answers 501 too)."""
-    if request.method == "POST":
-        await parse_request(request, _MPU)
-    raise MlflowException(
-        "Multipart and presigned artifact transfers are not supported by this artifact repository. "
-        "Upload with a plain PUT (MLFLOW_ENABLE_PROXY_MULTIPART_UPLOAD=false, the default).",
-        error_code="NOT_IMPLEMENTED",
-    )
+def _upload_destination(request: web.Request, f: dict) -> str:
+    """MLflow's client names the directory in the route and the local file in ``path``: the file goes to
+    ``<route path>/<basename of path>``."""
+    directory = _service_path(request)
+    local = required(f, "path")
+    name = re.split(r"[\\/]", local)[-1]  # a Windows client's path too
+    if not name:
+        raise MlflowException.invalid_parameter_value(f"Invalid value for parameter 'path': '{local}'")
+    return validate_path_is_safe(posixpath.join(directory, name))
 
 
-for _action in ("create", "complete", "abort"):
-    service_routes.post(f"/mpu/{_action}/{{artifact_path:.+}}")(_not_implemented)
-service_routes.get("/presigned/{artifact_path:.+}")(_not_implemented)
+@service_routes.post("/mpu/create/{artifact_path:.+}")
+async def create_multipart_upload(request: web.Request) -> web.Response:
+    """``POST mlflow-artifacts/mpu/create/<dir>`` ``{"path", "num_parts"}`` -> ``{"upload_id", "credentials"}``.
+
+    S3 and Azure hand out URLs to PUT each part straight into the store (as MLflow's server does); a local
+    destination hands out this server's own ``mpu/part`` route."""
+    f = await parse_request(request, _MPU)
+    dest = _upload_destination(request, f)
+    num_parts = f.get("num_parts", 1)
+    if not 1 <= num_parts <= _MAX_PARTS:
+        raise MlflowException.invalid_parameter_value(f"num_parts must be between 1 and {_MAX_PARTS}, got {num_parts}")
+    upload = await in_thread(request, request.app[ARTIFACT_REPO].create_multipart_upload, dest, num_parts)
+    part_base = f"{request.url.origin()}{request.raw_path.split('/mpu/create/', 1)[0]}/mpu/part/{quote(dest)}"
+    credentials = [
+        {"part_number": c.part_number, "headers": c.headers,
+         "url": c.url or f"{part_base}?upload_id={upload.upload_id}&part_number={c.part_number}"}
+        for c in upload.credentials
+    ]
+    return json_response({"upload_id": upload.upload_id, "credentials": credentials})
+
+
+@service_routes.put("/mpu/part/{artifact_path:.+}")
+async def upload_part(request: web.Request) -> web.Response:
+    """``PUT mlflow-artifacts/mpu/part/<file>?upload_id=&part_number=``: one part for a destination that
+    cannot take parts directly (a local folder), streamed to it; the ETag header names the part."""
+    path = _service_path(request)
+    repo = request.app[ARTIFACT_REPO]
+    if not hasattr(repo, "write_part"):
+        raise MlflowException(MULTIPART_UNSUPPORTED, error_code="NOT_IMPLEMENTED")
+    upload_id = required({"upload_id": request.query.get("upload_id")}, "upload_id")
+    try:
+        part_number = int(request.query.get("part_number", ""))
+    except ValueError:
+        raise MlflowException.invalid_parameter_value("part_number must be an integer") from None
+    if not 1 <= part_number <= _MAX_PARTS:
+        raise MlflowException.invalid_parameter_value(f"part_number must be between 1 and {_MAX_PARTS}")
+    reader = _BodyReader(request, asyncio.get_running_loop())
+    etag = await in_thread(request, repo.write_part, path, upload_id, part_number, reader)
+    return web.Response(body=b"{}", content_type="application/json", headers={"ETag": etag})
+
+
+@service_routes.post("/mpu/complete/{artifact_path:.+}")
+async def complete_multipart_upload(request: web.Request) -> web.Response:
+    """``POST mlflow-artifacts/mpu/complete/<dir>`` ``{"path", "upload_id", "parts"}`` -> ``{}``."""
+    f = await parse_request(request, _MPU)
+    dest = _upload_destination(request, f)
+    upload_id = required(f, "upload_id")
+    parts = required(f, "parts")
+    await in_thread(request, request.app[ARTIFACT_REPO].complete_multipart_upload, dest, upload_id, parts)
+    return empty_response()
+
+
+@service_routes.post("/mpu/abort/{artifact_path:.+}")
+async def abort_multipart_upload(request: web.Request) -> web.Response:
+    """``POST mlflow-artifacts/mpu/abort/<dir>`` ``{"path", "upload_id"}`` -> ``{}``."""
+    f = await parse_request(request, _MPU)
+    dest = _upload_destination(request, f)
+    await in_thread(request, request.app[ARTIFACT_REPO].abort_multipart_upload, dest, required(f, "upload_id"))
+    return empty_response()
+
+
+@service_routes.get("/presigned/{artifact_path:.+}")
+async def presigned_download(request: web.Request) -> web.Response:
+    """Presigned downloads: not offered (MLflow answers 501 for its proxied repositories too); clients
+    then download through the proxy."""
+    _service_path(request)
+    raise MlflowException("Presigned download is not supported for the current artifact repository",
+                          error_code="NOT_IMPLEMENTED")
 
 
 # ---- run artifacts (tracking API) ----

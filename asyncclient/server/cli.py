@@ -19,7 +19,8 @@ def _common_options(fn):
                           "else next to the local store."),
         click.option("--artifacts-destination", envvar="MLFLOW_ARTIFACTS_DESTINATION",
                      default=DEFAULT_ARTIFACTS_DESTINATION, show_default=True, metavar="URI",
-                     help="Where proxied artifacts (mlflow-artifacts:/) are stored."),
+                     help="Where proxied artifacts (mlflow-artifacts:/) are stored: a folder, s3://bucket/prefix "
+                          "or wasbs://container@account.blob.core.windows.net/path."),
         click.option("--serve-artifacts/--no-serve-artifacts", envvar="MLFLOW_SERVE_ARTIFACTS", default=True,
                      show_default=True, help="Serve the proxied artifact API (/api/2.0/mlflow-artifacts)."),
         click.option("--host", "-h", envvar="MLFLOW_HOST", default="127.0.0.1", show_default=True),

@@ -68,10 +68,24 @@ def test_unsafe_list_path_is_400(http, server):
     assert r.status_code == 400
 
 
-def test_multipart_upload_is_not_implemented(http, server, unique):
-    r = http.post(f"{server.url}/api/2.0/mlflow-artifacts/mpu/create/{unique}/f.bin",
-                  json={"path": f"{unique}/f.bin", "num_parts": 2})
-    assert (r.status_code, r.json()["error_code"]) == (501, "NOT_IMPLEMENTED")
+def test_multipart_upload_to_a_local_destination_assembles_the_parts_in_order(http, server, unique):
+    r = http.post(f"{server.url}/api/2.0/mlflow-artifacts/mpu/create/{unique}",
+                  json={"path": "/home/me/f.bin", "num_parts": 2})
+    assert r.status_code == 200, r.text
+    upload = r.json()
+    parts = []
+    # Sent out of order: the file follows part numbers, not arrival.
+    for cred, body in sorted(zip(upload["credentials"], [b"first-", b"second"], strict=True),
+                             key=lambda pair: -pair[0]["part_number"]):
+        put = http.put(cred["url"], data=body, headers=cred["headers"])
+        assert put.status_code == 200, put.text
+        parts.append({"part_number": cred["part_number"], "etag": put.headers["ETag"], "url": cred["url"]})
+    done = http.post(f"{server.url}/api/2.0/mlflow-artifacts/mpu/complete/{unique}",
+                     json={"path": "/home/me/f.bin", "upload_id": upload["upload_id"], "parts": parts})
+    assert done.status_code == 200, done.text
+    assert http.get(f"{server.url}{SERVICE}/{unique}/f.bin").content == b"first-second"
+    listing = http.get(f"{server.url}{SERVICE}", params={"path": unique}).json()
+    assert listing == {"files": [{"path": "f.bin", "is_dir": False, "file_size": 12}]}
 
 
 def test_run_artifact_listing_is_relative_to_the_run_root(api, http, server, unique):
