@@ -136,3 +136,20 @@ def log_pickled_model(run_id: str, model) -> None:
             pickle.dump(model, f)
 
     log_file(run_id, "model.pkl", write, "model")
+
+
+def replace_functions(originals: dict, modules, name: str, wrap) -> None:
+    """``module.<name> = wrap(module.<name>)`` in each module that has it and is not wrapped yet (a library
+    re-exports ``train`` from several modules); ``originals`` keeps what was there for ``restore_functions``."""
+    for module in modules:
+        current = getattr(module, name, None)
+        if current is None or getattr(current, "__asyncclient_autolog__", False):
+            continue
+        originals[(module, name)] = current
+        setattr(module, name, wrap(current))
+
+
+def restore_functions(originals: dict) -> None:
+    for (module, name), original in originals.items():
+        setattr(module, name, original)
+    originals.clear()

@@ -68,15 +68,8 @@ def enable(silent: bool = False, log_models: bool = True) -> None:
     import lightgbm.sklearn
 
     _settings["log_models"] = log_models
-    for module in (lightgbm, lightgbm.engine, lightgbm.sklearn):
-        current = getattr(module, "train", None)
-        if current is None or getattr(current, "__asyncclient_autolog__", False):
-            continue
-        _originals[(module, "train")] = current
-        module.train = _wrap(current)
+    _common.replace_functions(_originals, (lightgbm, lightgbm.engine, lightgbm.sklearn), "train", _wrap)
 
 
 def disable() -> None:
-    for (module, name), original in _originals.items():
-        setattr(module, name, original)
-    _originals.clear()
+    _common.restore_functions(_originals)
